@@ -1,0 +1,59 @@
+"""The ``spikekit`` command: the root Typer app and the error-to-exit-code boundary."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from spikekit import __version__
+from spikekit.cli import console, demo, doctor, platform
+from spikekit.cli.exit_codes import exit_code_for
+from spikekit.errors import SpikekitError
+
+
+class _SpikekitGroup(TyperGroup):
+    """Turns every :class:`SpikekitError` into one message and the documented exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SpikekitError as error:
+            console.error(str(error))
+            raise typer.Exit(int(exit_code_for(error))) from None
+
+
+app = typer.Typer(
+    name="spikekit",
+    cls=_SpikekitGroup,
+    help="Will your casino platform survive the viral spike? Spike load, chaos and a wallet audit.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(platform.app, name="platform")
+app.command("doctor")(doctor.doctor)
+app.command("demo")(demo.demo)
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.info(f"spikekit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """spikekit: spike load, scheduled faults and a wallet audit against a casino platform."""
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
