@@ -9,7 +9,7 @@ import typer
 from typer.core import TyperGroup
 
 from spikekit import __version__
-from spikekit.cli import console, demo, doctor, platform
+from spikekit.cli import compare, console, demo, doctor, platform, report, scenarios
 from spikekit.cli.exit_codes import exit_code_for
 from spikekit.errors import SpikekitError
 
@@ -34,8 +34,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(platform.app, name="platform")
+app.add_typer(scenarios.app, name="scenarios")
 app.command("doctor")(doctor.doctor)
 app.command("demo")(demo.demo)
+app.command("report")(report.report)
+app.command("compare")(compare.compare)
 
 
 def _version(value: bool) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import typer
 
-app = typer.Typer(help="Start, inspect and stop the bundled reference platform.", no_args_is_help=True)
+app = typer.Typer(
+    help="Start, inspect and stop the bundled reference platform.", no_args_is_help=True
+)
 
 
 @app.command()
