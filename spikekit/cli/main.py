@@ -16,7 +16,7 @@ from spikekit.errors import SpikekitError
 class _SpikekitGroup(TyperGroup):
     """Turns every :class:`SpikekitError` into one message and the documented exit code."""
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]  # vendored click type
         try:
             return super().invoke(ctx)
         except SpikekitError as error:
