@@ -2,13 +2,133 @@
 
 from __future__ import annotations
 
+import signal
+from pathlib import Path
+from types import FrameType
+from typing import Annotated
+
 import typer
+
+from spikekit.cli import console
+from spikekit.errors import ConfigError, StackError
+from spikekit.reference_platform import control
+from spikekit.reference_platform.spec import Profile, StackSpec, ToxiproxyMode, default_stack
+from spikekit.reference_platform.state import StackState
+from spikekit.reference_platform.supervisor import Stack, wait_forever
 
 app = typer.Typer(
     help="Start, inspect and stop the bundled reference platform.", no_args_is_help=True
 )
 
+StateDir = Annotated[
+    Path,
+    typer.Option(
+        "--state-dir",
+        envvar="SPIKEKIT_STATE_DIR",
+        help="Folder holding the platform's data, logs and stack.json.",
+    ),
+]
+DEFAULT_STATE_DIR = Path(".spikekit/platform")
+
+
+def _parse_replicas(values: list[str]) -> dict[str, int]:
+    replicas: dict[str, int] = {}
+    for value in values:
+        name, _, count = value.partition("=")
+        if not count.isdigit() or int(count) < 1:
+            raise ConfigError(f"--replicas {value!r}: expected SERVICE=COUNT, e.g. gateway=2")
+        replicas[name] = int(count)
+    return replicas
+
+
+def _interrupt(signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def _show(state: StackState) -> None:
+    rows = [[s.name, str(s.pid), s.url, s.log] for s in state.services]
+    rows += [[b.kind, str(b.pid), b.address, b.log] for b in state.backing]
+    if state.toxiproxy is not None and state.toxiproxy_api is not None:
+        rows.append(
+            ["toxiproxy", str(state.toxiproxy.pid), state.toxiproxy_api, state.toxiproxy.log]
+        )
+    console.table(f"spikekit platform ({state.profile})", ["service", "PID", "URL", "log"], rows)
+    if state.toxiproxy is None:
+        console.warn("toxiproxy-server not found: network faults are unavailable (make install)")
+
 
 @app.command()
-def status() -> None:
-    """Show the running platform."""
+def up(
+    state_dir: StateDir = DEFAULT_STATE_DIR,
+    detach: Annotated[bool, typer.Option(help="Start in the background and return.")] = False,
+    profile: Annotated[Profile, typer.Option(help="Resilience mechanisms on or off.")] = (
+        Profile.RESILIENT
+    ),
+    replicas: Annotated[
+        list[str] | None, typer.Option(help="SERVICE=COUNT, e.g. gateway=2 (repeatable).")
+    ] = None,
+    toxiproxy: Annotated[
+        ToxiproxyMode, typer.Option(help="Put Toxiproxy on every link: auto, on (required), off.")
+    ] = ToxiproxyMode.AUTO,
+) -> None:
+    """Start PostgreSQL, Redis, Toxiproxy and the platform's services on 127.0.0.1."""
+    counts = _parse_replicas(replicas or [])
+    spec: StackSpec = default_stack().with_options(profile=profile, toxiproxy=toxiproxy)
+    spec = spec.with_replicas(**counts)
+    if detach:
+        args = ["--profile", profile.value, "--toxiproxy", toxiproxy.value]
+        for value in replicas or []:
+            args += ["--replicas", value]
+        console.progress(f"starting the platform in the background from {state_dir} ...")
+        _show(control.start_detached(state_dir, args))
+        console.info("stop it with: spikekit platform down")
+        return
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        with Stack(spec, state_dir) as stack:
+            assert stack.state is not None
+            _show(stack.state)
+            console.info("platform is up; Ctrl-C stops it")
+            try:
+                wait_forever(stack)
+            except KeyboardInterrupt:
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+                signal.signal(signal.SIGTERM, signal.SIG_IGN)
+                console.progress("stopping the platform ...")
+    except KeyboardInterrupt as interrupt:
+        raise StackError(
+            f"start interrupted ({interrupt}); everything started was stopped"
+        ) from None
+
+
+@app.command()
+def status(
+    state_dir: StateDir = DEFAULT_STATE_DIR,
+    json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Show the running platform: services, PIDs, URLs, health, backing services."""
+    current = control.status(state_dir)
+    if json:
+        console.print_json(current.model_dump())
+    elif not current.running:
+        console.info(f"no platform is running from {state_dir}")
+    else:
+        rows = [[s.name, str(s.pid), s.url, s.health] for s in current.services]
+        rows += [[b.kind, str(b.pid), b.address, b.health] for b in current.backing]
+        if current.toxiproxy_api:
+            rows.append(["toxiproxy", "", current.toxiproxy_api, f"{len(current.links)} links"])
+        console.table(
+            f"platform ({current.profile}, {current.status})", ["", "PID", "URL", "health"], rows
+        )
+    if not current.running:
+        raise typer.Exit(1)
+
+
+@app.command()
+def down(state_dir: StateDir = DEFAULT_STATE_DIR) -> None:
+    """Stop the platform started from the state folder, and every process it started."""
+    stopped = control.down(state_dir)
+    if not stopped:
+        console.info(f"no platform is running from {state_dir}")
+        return
+    console.info("stopped: " + ", ".join(stopped))

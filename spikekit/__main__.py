@@ -1,0 +1,5 @@
+"""``python -m spikekit``: the same as the ``spikekit`` command."""
+
+from spikekit.cli.main import main
+
+main()

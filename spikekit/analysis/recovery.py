@@ -1,0 +1,177 @@
+"""Per fault: time to detect, mitigate and recover, peak degradation, error-budget burn.
+
+Times are whole seconds on the per-second grid: a fault injected at ``t = 60.4``
+starts in second 60. With ``B`` = "some SLO is breached" at a second and
+``stable_s`` = ``recovery.stable_s``:
+
+- **detect**: first breached second in ``[inject, revert)``, minus ``inject``;
+- **mitigate**: from that breach to the first second, still before the revert,
+  that starts ``stable_s`` consecutive seconds without breach (failover);
+- **recover**: from the revert to the first second that starts ``stable_s``
+  consecutive seconds without breach, all before the *horizon* (the next
+  fault's injection or the end of the run); otherwise "not recovered";
+- the **impact window** runs from the injection to the recovery (or the horizon):
+  degraded seconds, peak degradation and error-budget burn are counted in it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+
+from spikekit.analysis import series as s
+from spikekit.analysis.rundir import FaultWindow, RunData
+from spikekit.analysis.slo import SLOSeries, any_breach
+from spikekit.scenarios.slo import SLOMetric
+
+
+class Outcome(StrEnum):
+    NO_IMPACT = "no impact"  # no SLO breached, and stable after the revert
+    MITIGATED = "mitigated"  # breached, back within SLO while the fault was still on
+    RECOVERED = "recovered"  # breached, back within SLO after the revert
+    NOT_RECOVERED = "not recovered"
+    NOT_REVERTED = "not reverted"  # the journal has no revert for it
+
+
+@dataclass(frozen=True)
+class FaultResult:
+    window: FaultWindow
+    outcome: Outcome
+    time_to_detect_s: int | None
+    time_to_mitigate_s: int | None
+    time_to_recover_s: int | None
+    impact_start: int
+    impact_end: int  # exclusive
+    degraded_seconds: int
+    breached_slos: tuple[str, ...]
+    peak_slo: str | None
+    peak_value: float | None
+    peak_ratio: float | None  # value / threshold (threshold / value for a floor)
+    error_budget_burn: float | None  # fraction of the run's error budget spent here
+
+    @property
+    def recovered(self) -> bool:
+        return self.outcome in (Outcome.NO_IMPACT, Outcome.MITIGATED, Outcome.RECOVERED)
+
+    @property
+    def detected(self) -> bool:
+        return self.time_to_detect_s is not None
+
+
+def _second(t: float) -> int:
+    return max(math.floor(t + 1e-9), 0)
+
+
+def _peak(evaluations: list[SLOSeries], start: int, stop: int) -> tuple[str, float, float] | None:
+    best: tuple[str, float, float] | None = None
+    for evaluation in evaluations:
+        worst = evaluation.worst(start, stop)
+        if worst is None:
+            continue
+        ratio = evaluation.severity(worst)
+        if best is None or ratio > best[2]:
+            best = (evaluation.slo.name, worst, ratio)
+    return best
+
+
+def _error_budget_burn(
+    run: RunData, evaluations: list[SLOSeries], start: int, stop: int
+) -> float | None:
+    budget_slo = next(
+        (
+            e.slo
+            for e in evaluations
+            if e.slo.metric is SLOMetric.ERROR_RATE and e.slo.endpoint == "*"
+        ),
+        None,
+    )
+    if budget_slo is None:
+        return None
+    rows = s.endpoint_rows(run.timeseries, "*")
+    n = run.duration_s
+    requests = s.per_second(rows, "requests", n)
+    failures = s.per_second(rows, "failures", n)
+    budget = budget_slo.threshold * float(requests.sum())
+    if budget <= 0:
+        return None
+    return float(failures[start:stop].sum()) / budget
+
+
+def analyse_fault(
+    run: RunData,
+    evaluations: list[SLOSeries],
+    window: FaultWindow,
+    horizon: int,
+    breach: s.Bools | None = None,
+) -> FaultResult:
+    n = run.duration_s
+    stable = run.recovery.stable_s
+    breach = any_breach(evaluations, n) if breach is None else breach
+    ok = ~breach
+    start = min(_second(window.injected_t), n)
+    revert = n if window.reverted_t is None else min(_second(window.reverted_t), n)
+    horizon = max(min(horizon, n), revert)
+
+    hits = np.flatnonzero(breach[start:revert])
+    detect_at = start + int(hits[0]) if len(hits) else None
+    mitigate_at = None
+    if detect_at is not None:
+        mitigate_at = s.first_stable(ok, detect_at + 1, revert, stable)
+    recover_at = None
+    if window.reverted_t is not None:
+        recover_at = s.first_stable(ok, revert, horizon, stable)
+
+    if window.reverted_t is None:
+        outcome = Outcome.NOT_REVERTED
+    elif recover_at is None:
+        outcome = Outcome.NOT_RECOVERED
+    elif detect_at is None and not breach[start:recover_at].any():
+        outcome = Outcome.NO_IMPACT
+    elif mitigate_at is not None:
+        outcome = Outcome.MITIGATED
+    else:
+        outcome = Outcome.RECOVERED
+
+    impact_end = recover_at if recover_at is not None else horizon
+    breached_slos = tuple(e.slo.name for e in evaluations if e.breached[start:impact_end].any())
+    peak = _peak(evaluations, start, impact_end)
+    return FaultResult(
+        window=window,
+        outcome=outcome,
+        time_to_detect_s=None if detect_at is None else detect_at - start,
+        time_to_mitigate_s=None
+        if mitigate_at is None or detect_at is None
+        else mitigate_at - detect_at,
+        time_to_recover_s=None if recover_at is None else recover_at - revert,
+        impact_start=start,
+        impact_end=impact_end,
+        degraded_seconds=int(breach[start:impact_end].sum()),
+        breached_slos=breached_slos,
+        peak_slo=peak[0] if peak else None,
+        peak_value=peak[1] if peak else None,
+        peak_ratio=peak[2] if peak else None,
+        error_budget_burn=_error_budget_burn(run, evaluations, start, impact_end),
+    )
+
+
+def analyse_faults(run: RunData, evaluations: list[SLOSeries]) -> list[FaultResult]:
+    """One :class:`FaultResult` per injected fault, in injection order."""
+    breach = any_breach(evaluations, run.duration_s)
+    faults = run.faults
+    results = []
+    for index, window in enumerate(faults):
+        later = [_second(f.injected_t) for f in faults[index + 1 :]]
+        horizon = min(later) if later else run.duration_s
+        results.append(analyse_fault(run, evaluations, window, horizon, breach))
+    return results
+
+
+def excused_seconds(results: list[FaultResult], n: int) -> s.Bools:
+    """True inside every fault's impact window: breaches there are the fault's, not the SLO's."""
+    mask = np.zeros(n, dtype=np.bool_)
+    for result in results:
+        mask[result.impact_start : result.impact_end] = True
+    return mask

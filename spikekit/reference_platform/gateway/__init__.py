@@ -1,0 +1,1 @@
+"""The players' API (stateless; any number of replicas)."""

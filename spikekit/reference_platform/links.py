@@ -1,0 +1,167 @@
+"""Links between services and their dependencies, through Toxiproxy when it is present.
+
+Each link (service → PostgreSQL, service → Redis, service → another service's
+replica) becomes one Toxiproxy proxy named ``<service>-<dependency>``, so a
+fault can be put on exactly that link. Without Toxiproxy the services connect
+directly and network faults are unavailable.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+from pathlib import Path
+
+from spikekit.chaos.toxiproxy import ProxySpec, ToxiproxyClient
+from spikekit.errors import ServiceStartError, StackError
+from spikekit.reference_platform.ports import LOOPBACK, free_port
+from spikekit.reference_platform.postgres import DATABASE, SUPERUSER
+from spikekit.reference_platform.processes import ManagedProcess, spawn, wait_until
+from spikekit.reference_platform.spec import Backing, ServiceSpec, StackSpec, ToxiproxyMode
+from spikekit.reference_platform.state import LinkInfo
+
+TOXIPROXY_HOWTO = (
+    "toxiproxy-server not found: build it with 'make install' (needs Go) or put it on PATH "
+    "(https://github.com/Shopify/toxiproxy/releases)"
+)
+
+
+def find_toxiproxy_server(start: Path | None = None) -> Path | None:
+    """``.tools/bin/toxiproxy-server`` of this checkout (or an ancestor of ``start``), else PATH."""
+    here = (start or Path.cwd()).resolve()
+    for folder in [here, *here.parents, Path(__file__).resolve().parents[2]]:
+        candidate = folder / ".tools" / "bin" / "toxiproxy-server"
+        if candidate.is_file():
+            return candidate
+    found = shutil.which("toxiproxy-server")
+    return Path(found) if found else None
+
+
+class Toxiproxy:
+    """The real toxiproxy-server as our child, and a client for its API."""
+
+    def __init__(self, process: ManagedProcess, port: int) -> None:
+        self.process = process
+        self.port = port
+        self.client = ToxiproxyClient(self.api_url)
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}"
+
+    @classmethod
+    def start_if_wanted(cls, mode: ToxiproxyMode, state_dir: Path) -> Toxiproxy | None:
+        if mode is ToxiproxyMode.OFF:
+            return None
+        binary = find_toxiproxy_server()
+        if binary is None:
+            if mode is ToxiproxyMode.ON:
+                raise StackError(TOXIPROXY_HOWTO)
+            return None
+        return cls.start(binary, state_dir)
+
+    @classmethod
+    def start(cls, binary: Path, state_dir: Path, timeout: float = 15.0) -> Toxiproxy:
+        port = free_port()
+        process = spawn(
+            "toxiproxy",
+            [str(binary), "-host", LOOPBACK, "-port", str(port)],
+            state_dir / "logs" / "toxiproxy.log",
+            stop_signal=signal.SIGTERM,
+            death_signal=signal.SIGKILL,
+        )
+        proxy = cls(process, port)
+
+        def answers() -> bool:
+            try:
+                proxy.client.version()
+            except Exception:  # any failure means "not yet"
+                return False
+            return True
+
+        if not wait_until(answers, timeout=timeout, alive=lambda: process.poll() is None):
+            proxy.stop()
+            raise ServiceStartError("toxiproxy", f"API not up\n{process.log_tail()}")
+        return proxy
+
+    def stop(self) -> None:
+        self.client.close()
+        self.process.stop()
+
+
+def _url(dependency: str, port: int) -> str:
+    if dependency == Backing.POSTGRES:
+        return f"postgresql://{SUPERUSER}@{LOOPBACK}:{port}/{DATABASE}"
+    if dependency == Backing.REDIS:
+        return f"redis://{LOOPBACK}:{port}/0"
+    return f"http://{LOOPBACK}:{port}"
+
+
+def _env_key(dependency: str) -> str:
+    if dependency == Backing.POSTGRES:
+        return "SPIKEKIT_DATABASE_URL"
+    if dependency == Backing.REDIS:
+        return "SPIKEKIT_REDIS_URL"
+    return f"SPIKEKIT_{dependency.upper().replace('-', '_')}_URLS"
+
+
+class LinkPlan:
+    """Where each service must connect to reach each dependency."""
+
+    def __init__(self, spec: StackSpec, toxiproxy: Toxiproxy | None) -> None:
+        self.spec = spec
+        self.toxiproxy = toxiproxy
+        self.links: list[LinkInfo] = []
+        self._urls: dict[tuple[str, str], list[str]] = {}
+
+    def _connect(self, service: str, dependency: str, upstream_port: int, link_name: str) -> None:
+        port = upstream_port
+        if self.toxiproxy is not None:
+            port = free_port()
+            link = LinkInfo(
+                name=link_name,
+                service=service,
+                dependency=dependency,
+                listen=f"{LOOPBACK}:{port}",
+                upstream=f"{LOOPBACK}:{upstream_port}",
+            )
+            self.links.append(link)
+        self._urls.setdefault((service, dependency), []).append(_url(dependency, port))
+
+    def _create_proxies(self, links: list[LinkInfo]) -> None:
+        if self.toxiproxy is None or not links:
+            return
+        specs = [ProxySpec(name=k.name, listen=k.listen, upstream=k.upstream) for k in links]
+        self.toxiproxy.client.populate(specs)
+
+    def route_backing(self, ports: dict[Backing, int]) -> None:
+        before = len(self.links)
+        for service in self.spec.services:
+            for need in service.backing_needs:
+                self._connect(service.name, need.value, ports[need], f"{service.name}-{need}")
+        self._create_proxies(self.links[before:])
+
+    def route_services(self, ports: dict[tuple[str, int], int]) -> None:
+        """Links to other services, once every replica's port is known."""
+        before = len(self.links)
+        for service in self.spec.services:
+            for dep_name in service.service_needs:
+                dep = self.spec.service(dep_name)
+                for index in range(dep.replicas):
+                    suffix = "" if dep.replicas == 1 else f"-{index + 1}"
+                    link = f"{service.name}-{dep_name}{suffix}"
+                    self._connect(service.name, dep_name, ports[(dep_name, index)], link)
+        self._create_proxies(self.links[before:])
+
+    def env_for(self, service: ServiceSpec) -> dict[str, str]:
+        env: dict[str, str] = {}
+        for (name, dependency), urls in self._urls.items():
+            if name == service.name:
+                env[_env_key(dependency)] = ",".join(urls)
+        return env
+
+
+def plan_links(spec: StackSpec, ports: dict[Backing, int], toxiproxy: Toxiproxy | None) -> LinkPlan:
+    plan = LinkPlan(spec, toxiproxy)
+    plan.route_backing(ports)
+    return plan

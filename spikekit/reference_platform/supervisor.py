@@ -1,0 +1,269 @@
+"""The stack supervisor: starts PostgreSQL, Redis, Toxiproxy and the services, stops all of it.
+
+Start order: backing services, then Toxiproxy with one proxy per link between a
+service and a dependency, then the services (each pointed at its links), then
+wait until every ``/health`` answers 200. Every child dies with the supervisor
+(parent-death signal), and ``stop()`` runs on every exit path of ``with Stack``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from spikekit.errors import ServiceStartError, StackError
+from spikekit.reference_platform import state as state_file
+from spikekit.reference_platform.links import LinkPlan, Toxiproxy, plan_links
+from spikekit.reference_platform.ports import LOOPBACK, free_port
+from spikekit.reference_platform.postgres import PostgresServer
+from spikekit.reference_platform.processes import ManagedProcess, spawn, wait_until
+from spikekit.reference_platform.redis_server import RedisServer
+from spikekit.reference_platform.spec import Backing, ServiceSpec, StackSpec
+from spikekit.reference_platform.state import (
+    BackingInfo,
+    ProcessInfo,
+    ServiceInfo,
+    StackState,
+)
+
+HEALTH_TIMEOUT_S = 60.0
+
+
+def _info(process: ManagedProcess) -> ProcessInfo:
+    return ProcessInfo(
+        name=process.name,
+        pid=process.pid,
+        create_time=process.ref.create_time,
+        log=str(process.log_file),
+    )
+
+
+class _Replica:
+    def __init__(self, spec: ServiceSpec, index: int, process: ManagedProcess, port: int) -> None:
+        self.spec = spec
+        self.index = index
+        self.process = process
+        self.port = port
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}"
+
+    def info(self) -> ServiceInfo:
+        return ServiceInfo(
+            **_info(self.process).model_dump(),
+            service=self.spec.name,
+            replica=self.index,
+            port=self.port,
+            url=self.url,
+        )
+
+
+class Stack:
+    """One running reference platform in ``state_dir``. Use as a context manager."""
+
+    def __init__(self, spec: StackSpec, state_dir: Path) -> None:
+        self.spec = spec
+        self.state_dir = state_dir.resolve()
+        self.postgres: PostgresServer | None = None
+        self.redis: RedisServer | None = None
+        self.toxiproxy: Toxiproxy | None = None
+        self.links: LinkPlan | None = None
+        self.replicas: list[_Replica] = []
+        self.state: StackState | None = None
+
+    def __enter__(self) -> Stack:
+        self.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    # -- start -------------------------------------------------------------------------
+
+    def start(self) -> StackState:
+        self._claim_state_dir()
+        try:
+            self._start_backing()
+            self.toxiproxy = Toxiproxy.start_if_wanted(self.spec.toxiproxy, self.state_dir)
+            self.links = plan_links(self.spec, self._backing_ports(), self.toxiproxy)
+            self._start_services()
+            self._save("starting")
+            self._wait_healthy()
+        except BaseException:
+            self.stop()
+            raise
+        return self._save("ready")
+
+    def _claim_state_dir(self) -> None:
+        previous = state_file.load(self.state_dir) if self.state_dir.exists() else None
+        if previous is not None and previous.supervisor.ref().is_alive():
+            raise StackError(
+                f"a platform is already running from {self.state_dir} "
+                f"(supervisor PID {previous.supervisor.pid}); run 'spikekit platform down' first"
+            )
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+
+    def _start_backing(self) -> None:
+        if Backing.POSTGRES in self.spec.backing:
+            self.postgres = PostgresServer(self.state_dir / "postgres")
+            self.postgres.start()
+        if Backing.REDIS in self.spec.backing:
+            self.redis = RedisServer(self.state_dir / "redis")
+            self.redis.start()
+
+    def _backing_ports(self) -> dict[Backing, int]:
+        ports: dict[Backing, int] = {}
+        if self.postgres is not None:
+            ports[Backing.POSTGRES] = self.postgres.port
+        if self.redis is not None:
+            ports[Backing.REDIS] = self.redis.port
+        return ports
+
+    def _start_services(self) -> None:
+        assert self.links is not None
+        ports = {(s.name, i): free_port() for s in self.spec.services for i in range(s.replicas)}
+        self.links.route_services(ports)
+        for service in self.spec.services:
+            for index in range(service.replicas):
+                port = ports[(service.name, index)]
+                env = self._service_env(service, index, port)
+                name = service.name if service.replicas == 1 else f"{service.name}-{index + 1}"
+                process = spawn(
+                    name,
+                    [
+                        sys.executable,
+                        "-m",
+                        "spikekit.reference_platform.serve",
+                        service.app,
+                        str(port),
+                    ],
+                    self.state_dir / "logs" / f"{name}.log",
+                    env=env,
+                )
+                self.replicas.append(_Replica(service, index, process, port))
+
+    def _service_env(self, service: ServiceSpec, index: int, port: int) -> dict[str, str]:
+        assert self.links is not None
+        env = dict(os.environ)
+        env.update(
+            SPIKEKIT_SERVICE=service.name,
+            SPIKEKIT_REPLICA=str(index),
+            SPIKEKIT_PORT=str(port),
+            SPIKEKIT_PROFILE=self.spec.profile.value,
+        )
+        env.update(self.links.env_for(service))
+        return env
+
+    def _wait_healthy(self) -> None:
+        with httpx.Client(timeout=2.0) as client:
+            for replica in self.replicas:
+                process = replica.process
+
+                def healthy(url: str = replica.url) -> bool:
+                    try:
+                        return client.get(f"{url}/health").status_code == 200
+                    except httpx.HTTPError:
+                        return False
+
+                def alive(p: ManagedProcess = process) -> bool:
+                    return p.poll() is None
+
+                if not wait_until(healthy, timeout=HEALTH_TIMEOUT_S, interval=0.1, alive=alive):
+                    reason = (
+                        "exited" if not alive() else f"unhealthy after {HEALTH_TIMEOUT_S:.0f} s"
+                    )
+                    raise ServiceStartError(
+                        process.name, f"{reason}\n{process.log_tail()}", str(process.log_file)
+                    )
+
+    # -- state -------------------------------------------------------------------------
+
+    def _save(self, status: str) -> StackState:
+        backing: list[BackingInfo] = []
+        if self.postgres is not None and self.postgres.process is not None:
+            backing.append(
+                BackingInfo(
+                    **_info(self.postgres.process).model_dump(),
+                    kind="postgres",
+                    host=LOOPBACK,
+                    port=self.postgres.port,
+                    address=self.postgres.dsn,
+                )
+            )
+        if self.redis is not None and self.redis.process is not None:
+            backing.append(
+                BackingInfo(
+                    **_info(self.redis.process).model_dump(),
+                    kind="redis",
+                    host=LOOPBACK,
+                    port=self.redis.port,
+                    address=self.redis.url,
+                )
+            )
+        proxy = self.toxiproxy
+        self.state = StackState.model_validate(
+            {
+                "status": status,
+                "state_dir": str(self.state_dir),
+                "profile": self.spec.profile.value,
+                "supervisor": {
+                    "name": "supervisor",
+                    "pid": os.getpid(),
+                    "create_time": _own_create_time(),
+                    "log": str(self.state_dir / "supervisor.log"),
+                },
+                "toxiproxy_api": proxy.api_url if proxy else None,
+                "toxiproxy": _info(proxy.process).model_dump() if proxy else None,
+                "backing": [b.model_dump() for b in backing],
+                "services": [r.info().model_dump() for r in self.replicas],
+                "links": [link.model_dump() for link in self.links.links] if self.links else [],
+            }
+        )
+        state_file.save(self.state, self.state_dir)
+        return self.state
+
+    # -- run and stop ------------------------------------------------------------------
+
+    def exited(self) -> list[str]:
+        """Names of services or backing processes that have died since start."""
+        processes = [r.process for r in self.replicas]
+        processes += [p.process for p in (self.postgres, self.redis) if p and p.process]
+        if self.toxiproxy is not None:
+            processes.append(self.toxiproxy.process)
+        return [p.name for p in processes if p.poll() is not None]
+
+    def stop(self) -> None:
+        """Stop services first, then Toxiproxy, then Redis and PostgreSQL. Safe to call twice."""
+        if self.state is not None:
+            self._save("stopping")
+        for replica in self.replicas:
+            replica.process.stop()
+        if self.toxiproxy is not None:
+            self.toxiproxy.stop()
+        for backing in (self.redis, self.postgres):
+            if backing is not None:
+                backing.stop()
+        if self.state is not None and self.state_dir.exists():
+            self._save("stopped")
+
+
+def _own_create_time() -> float:
+    import psutil
+
+    return float(psutil.Process(os.getpid()).create_time())
+
+
+def wait_forever(stack: Stack, poll_s: float = 0.5) -> None:
+    """Block until interrupted; warn once about every child that dies on its own."""
+    reported: set[str] = set()
+    while True:
+        for name in stack.exited():
+            if name not in reported:
+                reported.add(name)
+                print(f"spikekit: {name} exited", file=sys.stderr, flush=True)
+        time.sleep(poll_s)
