@@ -1,0 +1,1 @@
+"""What every service of the reference platform shares: health, metrics, dependency checks."""
