@@ -2,6 +2,29 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 
-def doctor() -> None:
-    """Check this machine."""
+import typer
+
+from spikekit.cli import console
+from spikekit.machine import Status, run_checks
+
+
+def doctor(
+    json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Check Python, the wheels, Toxiproxy, Go, Chromium and this machine's limits."""
+    checks = run_checks()
+    failed = [c for c in checks if c.required and c.status is Status.MISSING]
+    if json:
+        console.print_json({"ok": not failed, "checks": [c.model_dump() for c in checks]})
+    else:
+        rows = [
+            [c.name, c.status.value, c.value, "; ".join(filter(None, [c.cost, c.fix]))]
+            for c in checks
+        ]
+        console.table("spikekit doctor", ["check", "status", "found", "cost / fix"], rows)
+        if failed:
+            console.error("required: " + ", ".join(c.name for c in failed))
+    if failed:
+        raise typer.Exit(1)
