@@ -19,7 +19,7 @@ from pathlib import Path
 import psutil
 from pydantic import BaseModel
 
-from spikekit.reference_platform.links import TOXIPROXY_HOWTO, find_toxiproxy_server
+from spikekit.chaos.toxiproxy_server import INSTALL_HINT, find_toxiproxy_server
 
 PORT_RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
 KIB_PER_PLAYER = 20  # Locust user after its first request (FACTS.md)
@@ -88,7 +88,7 @@ def _toxiproxy() -> Check:
         value=str(binary) if binary else "not found",
         required=False,
         cost="" if binary else "network faults (latency, timeouts, resets, down links) unavailable",
-        fix="" if binary else TOXIPROXY_HOWTO,
+        fix="" if binary else INSTALL_HINT,
     )
 
 

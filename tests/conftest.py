@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from spikekit.reference_platform.links import TOXIPROXY_HOWTO, find_toxiproxy_server
+from spikekit.chaos.toxiproxy_server import INSTALL_HINT, find_toxiproxy_server
 
 
 def require_toxiproxy() -> None:
@@ -14,5 +14,5 @@ def require_toxiproxy() -> None:
     if find_toxiproxy_server() is not None:
         return
     if os.environ.get("SPIKEKIT_REQUIRE_TOXIPROXY") == "1":
-        pytest.fail(f"SPIKEKIT_REQUIRE_TOXIPROXY=1 but {TOXIPROXY_HOWTO}")
-    pytest.skip(TOXIPROXY_HOWTO)
+        pytest.fail(f"SPIKEKIT_REQUIRE_TOXIPROXY=1 but {INSTALL_HINT}")
+    pytest.skip(INSTALL_HINT)

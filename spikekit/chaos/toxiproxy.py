@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from types import TracebackType
 from typing import Any, Self
+from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
@@ -141,6 +142,11 @@ def _split_hostport(address: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
+def _seg(name: str) -> str:
+    """A proxy or toxic name as one URL path segment."""
+    return quote(name, safe="")
+
+
 def _server_error_text(response: httpx.Response) -> str:
     """The ``error`` field of Toxiproxy's JSON error body, or the raw text."""
     text = response.text.strip()
@@ -242,7 +248,7 @@ class ToxiproxyClient:
 
     def get_proxy(self, name: str) -> Proxy:
         """One proxy with its toxics."""
-        response = self._request("GET", f"/proxies/{name}", what=f"get proxy {name!r}")
+        response = self._request("GET", f"/proxies/{_seg(name)}", what=f"get proxy {name!r}")
         return Proxy.model_validate(response.json())
 
     def create_proxy(self, name: str, *, listen: str, upstream: str, enabled: bool = True) -> Proxy:
@@ -272,7 +278,7 @@ class ToxiproxyClient:
     def delete_proxy(self, name: str, *, missing_ok: bool = False) -> None:
         """Delete a proxy and its toxics; ``missing_ok`` makes a missing proxy fine."""
         try:
-            self._request("DELETE", f"/proxies/{name}", what=f"delete proxy {name!r}")
+            self._request("DELETE", f"/proxies/{_seg(name)}", what=f"delete proxy {name!r}")
         except ToxiproxyError as exc:
             if not (missing_ok and exc.status == 404):
                 raise
@@ -280,7 +286,10 @@ class ToxiproxyClient:
     def _set_enabled(self, name: str, *, enabled: bool) -> Proxy:
         verb = "enable" if enabled else "disable"
         response = self._request(
-            "POST", f"/proxies/{name}", body={"enabled": enabled}, what=f"{verb} proxy {name!r}"
+            "POST",
+            f"/proxies/{_seg(name)}",
+            body={"enabled": enabled},
+            what=f"{verb} proxy {name!r}",
         )
         return Proxy.model_validate(response.json())
 
@@ -289,7 +298,7 @@ class ToxiproxyClient:
     def list_toxics(self, proxy: str) -> list[Toxic]:
         """The toxics on ``proxy``."""
         response = self._request(
-            "GET", f"/proxies/{proxy}/toxics", what=f"list toxics of proxy {proxy!r}"
+            "GET", f"/proxies/{_seg(proxy)}/toxics", what=f"list toxics of proxy {proxy!r}"
         )
         return [Toxic.model_validate(t) for t in response.json()]
 
@@ -319,7 +328,7 @@ class ToxiproxyClient:
         }
         if name is not None:
             payload["name"] = name
-        response = self._request("POST", f"/proxies/{proxy}/toxics", body=payload, what=what)
+        response = self._request("POST", f"/proxies/{_seg(proxy)}/toxics", body=payload, what=what)
         return Toxic.model_validate(response.json())
 
     def update_toxic(
@@ -338,7 +347,7 @@ class ToxiproxyClient:
             payload["toxicity"] = toxicity
         response = self._request(
             "POST",
-            f"/proxies/{proxy}/toxics/{toxic_name}",
+            f"/proxies/{_seg(proxy)}/toxics/{_seg(toxic_name)}",
             body=payload,
             what=f"update toxic {toxic_name!r} on proxy {proxy!r}",
         )
@@ -363,7 +372,7 @@ class ToxiproxyClient:
                 with attempt:
                     self._request(
                         "DELETE",
-                        f"/proxies/{proxy}/toxics/{toxic_name}",
+                        f"/proxies/{_seg(proxy)}/toxics/{_seg(toxic_name)}",
                         what=what,
                         timeout=self.remove_timeout,
                     )

@@ -13,24 +13,22 @@ child gets ``PR_SET_PDEATHSIG`` so it dies with us even if we are SIGKILLed.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import json
 import os
 import shutil
 import signal
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Callable
+from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Self
+from typing import Self
 
 from spikekit.chaos.toxiproxy import ToxiproxyClient
 from spikekit.errors import ServiceStartError, ToxiproxyError
+from spikekit.ports import LOOPBACK, free_port
+from spikekit.processes import ManagedProcess, spawn
 
-__all__ = ["BINARY_NAME", "INSTALL_HINT", "ToxiproxyServer", "find_toxiproxy_server"]
+__all__ = ["BINARY_NAME", "INSTALL_HINT", "ToxiproxyServer", "find_toxiproxy_server", "free_port"]
 
 BINARY_NAME = "toxiproxy-server"
 INSTALL_HINT = (
@@ -38,49 +36,21 @@ INSTALL_HINT = (
     ".tools/bin/), or put toxiproxy-server on PATH "
     "(https://github.com/Shopify/toxiproxy/releases)"
 )
-_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 _REPO_ROOT = Path(__file__).resolve().parents[2]  # the source tree, when run from one
 
 
-def find_toxiproxy_server(start: Path | None = None) -> Path | None:
+def find_toxiproxy_server(roots: Iterable[Path] | None = None) -> Path | None:
     """The ``toxiproxy-server`` to use, or None.
 
-    Looks at ``.tools/bin/toxiproxy-server`` under ``start`` (default: the
-    current directory), then under the source tree spikekit runs from, then PATH.
+    Looks at ``<root>/.tools/bin/toxiproxy-server`` for each root (default: the
+    current directory, then the source tree spikekit runs from), then on PATH.
     """
-    for root in (start or Path.cwd(), _REPO_ROOT):
+    for root in (Path.cwd(), _REPO_ROOT) if roots is None else roots:
         candidate = root / ".tools" / "bin" / BINARY_NAME
         if candidate.is_file() and os.access(candidate, os.X_OK):
             return candidate
     found = shutil.which(BINARY_NAME)
     return Path(found) if found else None
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port nobody listens on right now (the OS picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _pdeathsig_preexec() -> Callable[[], None] | None:
-    """A ``preexec_fn`` that makes the child get SIGTERM when its parent dies (Linux only).
-
-    Note: the signal fires when the *thread* that forked exits, so start
-    servers from a long-lived thread (normally the main one).
-    """
-    if not sys.platform.startswith("linux"):
-        return None
-    libc = ctypes.CDLL(None, use_errno=True)  # loaded before fork: no dlopen in the child
-    parent = os.getpid()
-
-    def preexec() -> None:
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-        if os.getppid() != parent:  # parent died before prctl took effect
-            os.kill(os.getpid(), signal.SIGTERM)
-
-    return preexec
 
 
 class ToxiproxyServer:
@@ -95,7 +65,7 @@ class ToxiproxyServer:
         binary: Path,
         *,
         log_file: Path,
-        host: str = "127.0.0.1",
+        host: str = LOOPBACK,
         port: int | None = None,
         start_timeout: float = 10.0,
         stop_timeout: float = 5.0,
@@ -106,8 +76,7 @@ class ToxiproxyServer:
         self.port = port
         self.start_timeout = start_timeout
         self.stop_timeout = stop_timeout
-        self._process: subprocess.Popen[bytes] | None = None
-        self._log: IO[bytes] | None = None
+        self.process: ManagedProcess | None = None
         self._log_offset = 0
 
     @property
@@ -120,12 +89,12 @@ class ToxiproxyServer:
     @property
     def pid(self) -> int | None:
         """PID of the running server, or None."""
-        return self._process.pid if self._process is not None else None
+        return self.process.pid if self.process is not None else None
 
     @property
     def running(self) -> bool:
         """Whether the child process is alive."""
-        return self._process is not None and self._process.poll() is None
+        return self.process is not None and self.process.poll() is None
 
     def start(self) -> Self:
         """Start the server and wait until ``GET /version`` answers.
@@ -154,9 +123,6 @@ class ToxiproxyServer:
     def stop(self) -> None:
         """SIGTERM our child, SIGKILL it after ``stop_timeout``; safe to call twice."""
         self._terminate()
-        if self._log is not None:
-            self._log.close()
-            self._log = None
 
     def __enter__(self) -> Self:
         return self.start()
@@ -170,27 +136,20 @@ class ToxiproxyServer:
         self.stop()
 
     def _terminate(self) -> None:
-        process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(self.stop_timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        process, self.process = self.process, None
+        if process is not None:
+            process.stop(self.stop_timeout)
 
     def _spawn(self) -> None:
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
-        if self._log is None:
-            self._log = self.log_file.open("ab")
-        self._log_offset = self.log_file.stat().st_size
+        self._log_offset = self.log_file.stat().st_size if self.log_file.exists() else 0
         try:
-            self._process = subprocess.Popen(
+            self.process = spawn(
+                BINARY_NAME,
                 [str(self.binary), "-host", self.host, "-port", str(self.port)],
-                stdin=subprocess.DEVNULL,
-                stdout=self._log,
-                stderr=subprocess.STDOUT,
-                preexec_fn=_pdeathsig_preexec(),  # async-signal-safe: one prctl call
+                self.log_file,
+                stop_signal=signal.SIGTERM,
+                death_signal=signal.SIGTERM,
             )
         except OSError as exc:  # missing or not executable
             self.stop()
@@ -231,6 +190,7 @@ class ToxiproxyServer:
         error = self._logged_error()
         if error:
             return error
-        if self._process is not None and self._process.poll() is not None:
-            return f"exited with code {self._process.returncode} on {self.host}:{self.port}"
+        if self.process is not None and self.process.poll() is not None:
+            code = self.process.poll()
+            return f"exited with code {code} on {self.host}:{self.port}"
         return f"API at {self.url} did not answer within {self.start_timeout:g} s"

@@ -11,9 +11,9 @@ import httpx
 from pydantic import BaseModel
 
 from spikekit.errors import StackError
+from spikekit.ports import is_listening
+from spikekit.processes import terminate_refs, wait_until
 from spikekit.reference_platform import state as state_file
-from spikekit.reference_platform.ports import is_listening
-from spikekit.reference_platform.processes import terminate_refs, wait_until
 from spikekit.reference_platform.redis_server import ping
 from spikekit.reference_platform.state import StackState
 

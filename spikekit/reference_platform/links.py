@@ -8,85 +8,47 @@ directly and network faults are unavailable.
 
 from __future__ import annotations
 
-import shutil
-import signal
 from pathlib import Path
 
 from spikekit.chaos.toxiproxy import ProxySpec, ToxiproxyClient
-from spikekit.errors import ServiceStartError, StackError
-from spikekit.reference_platform.ports import LOOPBACK, free_port
+from spikekit.chaos.toxiproxy_server import INSTALL_HINT, ToxiproxyServer, find_toxiproxy_server
+from spikekit.errors import StackError
+from spikekit.ports import LOOPBACK, free_port
+from spikekit.processes import ManagedProcess
 from spikekit.reference_platform.postgres import DATABASE, SUPERUSER
-from spikekit.reference_platform.processes import ManagedProcess, spawn, wait_until
 from spikekit.reference_platform.spec import Backing, ServiceSpec, StackSpec, ToxiproxyMode
 from spikekit.reference_platform.state import LinkInfo
-
-TOXIPROXY_HOWTO = (
-    "toxiproxy-server not found: build it with 'make install' (needs Go) or put it on PATH "
-    "(https://github.com/Shopify/toxiproxy/releases)"
-)
-
-
-def find_toxiproxy_server(start: Path | None = None) -> Path | None:
-    """``.tools/bin/toxiproxy-server`` of this checkout (or an ancestor of ``start``), else PATH."""
-    here = (start or Path.cwd()).resolve()
-    for folder in [here, *here.parents, Path(__file__).resolve().parents[2]]:
-        candidate = folder / ".tools" / "bin" / "toxiproxy-server"
-        if candidate.is_file():
-            return candidate
-    found = shutil.which("toxiproxy-server")
-    return Path(found) if found else None
 
 
 class Toxiproxy:
     """The real toxiproxy-server as our child, and a client for its API."""
 
-    def __init__(self, process: ManagedProcess, port: int) -> None:
-        self.process = process
-        self.port = port
-        self.client = ToxiproxyClient(self.api_url)
+    def __init__(self, server: ToxiproxyServer) -> None:
+        assert server.process is not None, "start the server first"
+        self.server = server
+        self.process: ManagedProcess = server.process
+        self.client = ToxiproxyClient(server.url)
 
     @property
     def api_url(self) -> str:
-        return f"http://{LOOPBACK}:{self.port}"
+        return self.server.url
 
     @classmethod
     def start_if_wanted(cls, mode: ToxiproxyMode, state_dir: Path) -> Toxiproxy | None:
+        """Start it unless ``mode`` is off; missing binary: None, or an error when required."""
         if mode is ToxiproxyMode.OFF:
             return None
         binary = find_toxiproxy_server()
         if binary is None:
             if mode is ToxiproxyMode.ON:
-                raise StackError(TOXIPROXY_HOWTO)
+                raise StackError(INSTALL_HINT)
             return None
-        return cls.start(binary, state_dir)
-
-    @classmethod
-    def start(cls, binary: Path, state_dir: Path, timeout: float = 15.0) -> Toxiproxy:
-        port = free_port()
-        process = spawn(
-            "toxiproxy",
-            [str(binary), "-host", LOOPBACK, "-port", str(port)],
-            state_dir / "logs" / "toxiproxy.log",
-            stop_signal=signal.SIGTERM,
-            death_signal=signal.SIGKILL,
-        )
-        proxy = cls(process, port)
-
-        def answers() -> bool:
-            try:
-                proxy.client.version()
-            except Exception:  # any failure means "not yet"
-                return False
-            return True
-
-        if not wait_until(answers, timeout=timeout, alive=lambda: process.poll() is None):
-            proxy.stop()
-            raise ServiceStartError("toxiproxy", f"API not up\n{process.log_tail()}")
-        return proxy
+        server = ToxiproxyServer(binary, log_file=state_dir / "logs" / "toxiproxy.log")
+        return cls(server.start())
 
     def stop(self) -> None:
         self.client.close()
-        self.process.stop()
+        self.server.stop()
 
 
 def _url(dependency: str, port: int) -> str:

@@ -8,8 +8,8 @@ import socket
 from pathlib import Path
 
 from spikekit.errors import ServiceStartError
-from spikekit.reference_platform.ports import LOOPBACK, free_port
-from spikekit.reference_platform.processes import ManagedProcess, spawn, wait_until
+from spikekit.ports import LOOPBACK, free_port
+from spikekit.processes import ManagedProcess, spawn, wait_until
 
 
 def redis_bin() -> Path:

@@ -6,7 +6,7 @@ import sys
 
 import uvicorn
 
-from spikekit.reference_platform.ports import LOOPBACK
+from spikekit.ports import LOOPBACK
 
 
 def main(argv: list[str]) -> None:

@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from spikekit.errors import StackError
-from spikekit.reference_platform.processes import ProcessRef
+from spikekit.processes import ProcessRef
 
 STATE_FILE = "stack.json"
 

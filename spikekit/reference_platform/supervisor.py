@@ -16,11 +16,11 @@ from pathlib import Path
 import httpx
 
 from spikekit.errors import ServiceStartError, StackError
+from spikekit.ports import LOOPBACK, free_port
+from spikekit.processes import ManagedProcess, spawn, wait_until
 from spikekit.reference_platform import state as state_file
 from spikekit.reference_platform.links import LinkPlan, Toxiproxy, plan_links
-from spikekit.reference_platform.ports import LOOPBACK, free_port
 from spikekit.reference_platform.postgres import PostgresServer
-from spikekit.reference_platform.processes import ManagedProcess, spawn, wait_until
 from spikekit.reference_platform.redis_server import RedisServer
 from spikekit.reference_platform.spec import Backing, ServiceSpec, StackSpec
 from spikekit.reference_platform.state import (

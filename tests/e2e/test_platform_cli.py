@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import psutil
 
+from spikekit.processes import ProcessRef
 from spikekit.reference_platform import state as state_file
-from spikekit.reference_platform.processes import ProcessRef
 from tests.conftest import require_toxiproxy
 
 

@@ -7,10 +7,8 @@ Without ``toxiproxy-server`` the tests skip with how to get it, unless
 from __future__ import annotations
 
 import os
-import socket
 import socketserver
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -74,18 +72,3 @@ def echo_upstream() -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(5)
-
-
-def round_trip(host: str, port: int, payload: bytes = b"ping\n", timeout: float = 5.0) -> float:
-    """Seconds to connect, send ``payload`` and read its echo back."""
-    start = time.perf_counter()
-    with socket.create_connection((host, port), timeout=timeout) as sock:
-        sock.sendall(payload)
-        received = b""
-        while len(received) < len(payload):
-            chunk = sock.recv(4096)
-            if not chunk:
-                raise ConnectionError(f"connection closed after {received!r}")
-            received += chunk
-    assert received == payload
-    return time.perf_counter() - start
