@@ -32,7 +32,9 @@ toxiproxy:
 	elif command -v go >/dev/null 2>&1; then \
 		echo "building toxiproxy-server $(TOXIPROXY_VERSION) with go install"; \
 		mkdir -p $(TOOLS) .tools/go-build && \
-		GOBIN=$(CURDIR)/.tools/go-build go install github.com/Shopify/toxiproxy/v2/cmd/server@$(TOXIPROXY_VERSION) && \
+		GOBIN=$(CURDIR)/.tools/go-build go install \
+			-ldflags "-X github.com/Shopify/toxiproxy/v2.Version=$(TOXIPROXY_VERSION:v%=%)" \
+			github.com/Shopify/toxiproxy/v2/cmd/server@$(TOXIPROXY_VERSION) && \
 		mv .tools/go-build/server $(TOOLS)/toxiproxy-server; \
 	else \
 		echo "toxiproxy-server not found and Go is not installed: network faults are unavailable."; \
