@@ -21,6 +21,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from spikekit.analysis.rundir import RunData
 
 PLAYER_INITIATED = ("deposit", "withdrawal", "bet")
@@ -71,46 +74,90 @@ def _finding(name: str, ids: list[str], passed: str, failed: str) -> AuditFindin
     )
 
 
+def _table(frame: Any) -> Any:
+    """The reconciliation columns as a pyarrow table (fast set operations on millions of ids)."""
+    table = pa.Table.from_pandas(
+        frame[["tx_id", "player_id", "amount", "kind"]], preserve_index=False
+    )
+    return pa.table(
+        {
+            "tx_id": pc.cast(table["tx_id"], pa.large_string()),
+            "player_id": pc.cast(table["player_id"], pa.large_string()),
+            "amount": pc.cast(table["amount"], pa.int64()),
+            "kind": pc.cast(table["kind"], pa.large_string()),
+        }
+    )
+
+
+def _ids(array: Any) -> list[str]:
+    return sorted(str(x) for x in array.to_pylist())
+
+
 def reconcile(acked: Any, unacked: Any, ledger: Any) -> list[AuditFinding]:
     """Client-side acknowledged transactions against the platform's ledger export."""
-    ledger_ids = ledger["tx_id"].astype(str)
-    counts = ledger_ids.value_counts()
-    applied = ledger.assign(tx_id=ledger_ids).drop_duplicates("tx_id").set_index("tx_id")
-    acked = acked.assign(tx_id=acked["tx_id"].astype(str))
-    acked_ids = acked["tx_id"]
+    acked_t, ledger_t = _table(acked), _table(ledger)
+    acked_ids, ledger_ids = acked_t["tx_id"], ledger_t["tx_id"]
+    missing = pc.filter(acked_ids, pc.invert(pc.is_in(acked_ids, value_set=ledger_ids)))
 
-    missing = acked_ids[~acked_ids.isin(counts.index)].tolist()
-    duplicates = counts[counts > 1].index.astype(str).tolist()
+    counts = pc.value_counts(ledger_ids)
+    duplicates = pc.filter(counts.field("values"), pc.greater(counts.field("counts"), 1))
 
-    both = acked[acked_ids.isin(applied.index)].set_index("tx_id")
-    stored = applied.loc[both.index]
-    differs = (stored["amount"].astype("int64") != both["amount"].astype("int64")) | (
-        stored["player_id"].astype(str) != both["player_id"].astype(str)
+    stored = ledger_t.group_by("tx_id").aggregate(
+        [("amount", "min"), ("amount", "max"), ("player_id", "min"), ("player_id", "max")]
     )
-    mismatched = both.index[differs.to_numpy()].tolist()
+    joined = acked_t.join(stored, keys="tx_id", join_type="inner")
+    differs = pc.or_(
+        pc.or_(
+            pc.not_equal(joined["amount"], joined["amount_min"]),
+            pc.not_equal(joined["amount"], joined["amount_max"]),
+        ),
+        pc.or_(
+            pc.not_equal(joined["player_id"], joined["player_id_min"]),
+            pc.not_equal(joined["player_id"], joined["player_id_max"]),
+        ),
+    )
+    mismatched = pc.filter(joined["tx_id"], differs)
 
-    requested = set(acked_ids)
-    unacked_ids: set[str] = set()
-    if unacked is not None:
-        unacked_ids = set(unacked["tx_id"].astype(str))
-    initiated = ledger[ledger["kind"].astype(str).isin(PLAYER_INITIATED)]
-    initiated_ids = initiated["tx_id"].astype(str)
-    unrequested = sorted(set(initiated_ids[~initiated_ids.isin(requested | unacked_ids)]))
-    applied_unacked = len(unacked_ids & set(counts.index.astype(str)))
+    requested = [acked_ids.combine_chunks()]
+    unacked_ids = pa.array([], pa.large_string())
+    if unacked is not None and len(unacked):
+        unacked_ids = _table(unacked)["tx_id"].combine_chunks()
+        requested.append(unacked_ids)
+    initiated = pc.filter(
+        ledger_ids,
+        pc.is_in(ledger_t["kind"], value_set=pa.array(PLAYER_INITIATED, pa.large_string())),
+    )
+    unrequested = pc.unique(
+        pc.filter(initiated, pc.invert(pc.is_in(initiated, value_set=pa.concat_arrays(requested))))
+    )
+    applied_unacked = pc.sum(pc.is_in(unacked_ids, value_set=ledger_ids)).as_py() or 0
 
     return [
-        _finding("acked_applied", missing,
-                 f"all {len(acked_ids)} acknowledged transactions are in the ledger",
-                 "{n} acknowledged transaction(s) missing from the ledger"),
-        _finding("applied_once", duplicates, "no transaction id applied twice",
-                 "{n} transaction id(s) applied more than once"),
-        _finding("acked_amounts_match", mismatched,
-                 "player and amount match for every acknowledged transaction",
-                 "{n} transaction(s) applied with another player or amount"),
-        _finding("nothing_unrequested", unrequested,
-                 f"every player-initiated ledger entry was requested "
-                 f"({applied_unacked} requested without acknowledgement were applied)",
-                 "{n} ledger entr(y/ies) never requested by the load engine"),
+        _finding(
+            "acked_applied",
+            _ids(missing),
+            f"all {len(acked_ids)} acknowledged transactions are in the ledger",
+            "{n} acknowledged transaction(s) missing from the ledger",
+        ),
+        _finding(
+            "applied_once",
+            _ids(duplicates),
+            "no transaction id applied twice",
+            "{n} transaction id(s) applied more than once",
+        ),
+        _finding(
+            "acked_amounts_match",
+            _ids(mismatched),
+            "player and amount match for every acknowledged transaction",
+            "{n} transaction(s) applied with another player or amount",
+        ),
+        _finding(
+            "nothing_unrequested",
+            _ids(unrequested),
+            f"every player-initiated ledger entry was requested "
+            f"({applied_unacked} requested without acknowledgement were applied)",
+            "{n} ledger entr(y/ies) never requested by the load engine",
+        ),
     ]
 
 
@@ -124,22 +171,36 @@ def audit_run(run: RunData) -> AuditResult:
         for check in run.audit.checks:
             status = CheckStatus.PASSED if check.ok else CheckStatus.FAILED
             findings.append(
-                AuditFinding(check.name, "platform", status, check.detail,
-                             tuple(str(i) for i in check.offending_ids))
+                AuditFinding(
+                    check.name,
+                    "platform",
+                    status,
+                    check.detail,
+                    tuple(str(i) for i in check.offending_ids),
+                )
             )
         if not run.audit.ok and all(c.ok for c in run.audit.checks):
             findings.append(
-                AuditFinding("platform_audit", "platform", CheckStatus.FAILED,
-                             "audit.json reports ok: false")
+                AuditFinding(
+                    "platform_audit", "platform", CheckStatus.FAILED, "audit.json reports ok: false"
+                )
             )
     if run.acked is None or run.ledger is None:
         absent = " and ".join(
-            name for name, frame in (("acked_transactions.jsonl", run.acked),
-                                     ("ledger_export.parquet", run.ledger)) if frame is None
+            name
+            for name, frame in (
+                ("acked_transactions.jsonl", run.acked),
+                ("ledger_export.parquet", run.ledger),
+            )
+            if frame is None
         )
         findings.append(
-            AuditFinding("reconciliation", "reconciliation", CheckStatus.SKIPPED,
-                         f"{absent} absent: acknowledged transactions not reconciled")
+            AuditFinding(
+                "reconciliation",
+                "reconciliation",
+                CheckStatus.SKIPPED,
+                f"{absent} absent: acknowledged transactions not reconciled",
+            )
         )
     else:
         findings.extend(reconcile(run.acked, run.unacked, run.ledger))

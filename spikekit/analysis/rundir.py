@@ -110,6 +110,15 @@ class PlatformAudit(BaseModel):
     checks: list[AuditCheck] = Field(default_factory=list)
 
 
+class _SLOSection(BaseModel):
+    """The keys of ``scenario.yaml`` the analysis reads; the rest is the Scenario model's."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    slos: list[SLO] = Field(default_factory=list)
+    recovery: RecoveryPolicy = Field(default_factory=RecoveryPolicy)
+
+
 @dataclass(frozen=True)
 class FaultWindow:
     """One injected fault, paired from the journal (``reverted_t`` None: never reverted)."""
@@ -222,11 +231,10 @@ def _load_slos(path: Path) -> tuple[list[SLO], RecoveryPolicy]:
     if not isinstance(document, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level")
     try:
-        slos = [SLO.model_validate(item) for item in document.get("slos") or []]
-        recovery = RecoveryPolicy.model_validate(document.get("recovery") or {})
+        section = _SLOSection.model_validate(document)
     except ValidationError as error:
         raise ConfigError(_validation_message(path, error)) from error
-    return slos, recovery
+    return section.slos, section.recovery
 
 
 def faults_from_journal(events: list[JournalEvent]) -> list[FaultWindow]:

@@ -2,6 +2,41 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
 
-def compare() -> None:
-    """Compare two runs."""
+import typer
+
+from spikekit.cli import console
+from spikekit.cli.exit_codes import ExitCode
+from spikekit.errors import ConfigError
+
+
+def compare(
+    run_a: Annotated[Path, typer.Argument(help="The reference run directory.", show_default=False)],
+    run_b: Annotated[Path, typer.Argument(help="The run to judge against A.", show_default=False)],
+    tolerance: Annotated[
+        float,
+        typer.Option(help="Relative worsening allowed before a number counts as a regression."),
+    ] = 0.1,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Comparison HTML to write (default: RUN_B/compare.html)."),
+    ] = None,
+) -> None:
+    """Compare two runs; exit 1 when B regressed beyond the tolerance."""
+    if tolerance < 0:
+        raise ConfigError(f"--tolerance must be >= 0, got {tolerance}")
+    from spikekit.reports.build import summarise  # pandas/matplotlib only when needed
+    from spikekit.reports.compare import compare_summaries, write_compare_html
+
+    comparison = compare_summaries(summarise(run_a), summarise(run_b), tolerance)
+    path = write_compare_html(comparison, out or run_b / "compare.html")
+    rows = [[d.label, d.note or f"{d.a} → {d.b}"] for d in comparison.regressions]
+    if rows:
+        console.banner("REGRESSED", f"{len(rows)} regression(s) beyond {tolerance:.0%}", "bad")
+        console.table("Regressions", ["what", "A → B"], rows)
+    else:
+        console.banner("NO REGRESSION", f"nothing got worse beyond {tolerance:.0%}", "good")
+    console.info(f"  {path}")
+    raise typer.Exit(int(ExitCode.FAILED if rows else ExitCode.OK))

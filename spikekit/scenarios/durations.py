@@ -1,4 +1,4 @@
-"""Durations in scenario files: ``30s``, ``2m``, ``1m30s``, ``1h``, ``500ms`` or a number of seconds.
+"""Durations in scenario files: ``30s``, ``2m``, ``1m30s``, ``1h``, ``500ms`` or seconds.
 
 :data:`Duration` is a float of seconds once validated, and is written back to YAML in the
 same human form (``90.0`` → ``"1m30s"``) so a dumped scenario reads like a written one.
@@ -61,7 +61,11 @@ def format_duration(seconds: float) -> str:
     whole = int(seconds)
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)
-    parts = [f"{hours}h" if hours else "", f"{minutes}m" if minutes else "", f"{secs}s" if secs else ""]
+    parts = [
+        f"{hours}h" if hours else "",
+        f"{minutes}m" if minutes else "",
+        f"{secs}s" if secs else "",
+    ]
     return "".join(parts)
 
 

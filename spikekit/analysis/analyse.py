@@ -1,0 +1,48 @@
+"""One call from a loaded run directory to every judgement the reports show."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from spikekit.analysis.audit import AuditResult, audit_run
+from spikekit.analysis.comparison import (
+    BottleneckHint,
+    PhaseComparison,
+    bottleneck_hints,
+    compare_phases,
+)
+from spikekit.analysis.recovery import FaultResult, analyse_faults, excused_seconds
+from spikekit.analysis.rundir import RunData
+from spikekit.analysis.slo import SLOSeries, evaluate_slos
+from spikekit.analysis.verdict import SLOResult, VerdictResult, decide, judge_slos
+
+
+@dataclass(frozen=True)
+class RunAnalysis:
+    run: RunData
+    evaluations: list[SLOSeries]
+    slos: list[SLOResult]
+    faults: list[FaultResult]
+    phases: PhaseComparison
+    hints: list[BottleneckHint]
+    audit: AuditResult
+    verdict: VerdictResult
+
+
+def analyse(run: RunData) -> RunAnalysis:
+    evaluations = evaluate_slos(run)
+    faults = analyse_faults(run, evaluations)
+    excused = excused_seconds(faults, run.duration_s)
+    slos = judge_slos(evaluations, excused)
+    hints = bottleneck_hints(run)
+    audit = audit_run(run)
+    return RunAnalysis(
+        run=run,
+        evaluations=evaluations,
+        slos=slos,
+        faults=faults,
+        phases=compare_phases(run, excused),
+        hints=hints,
+        audit=audit,
+        verdict=decide(slos, faults, audit, hints, run.aborted, run.abort_reason),
+    )

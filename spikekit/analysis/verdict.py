@@ -1,0 +1,145 @@
+"""The verdict: PASSED / DEGRADED / FAILED, a plain-language paragraph and the exit code.
+
+- an SLO **fails** when it is breached outside every fault's impact window (the
+  platform broke under load alone, or stayed broken after a fault);
+- a fault **fails** when it was not recovered (or never reverted);
+- **FAILED**: an SLO, a fault recovery or the wallet audit failed (exit 1), or the
+  run was aborted (exit 3);
+- **DEGRADED**: nothing failed, but SLOs were breached while faults were active
+  and recovered within the policy (exit 0);
+- **PASSED**: no SLO breached at all, the audit passed (exit 0).
+
+A load generator that was overloaded makes the run *inconclusive*: the verdict
+stands but the paragraph says the numbers may be the generator's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from spikekit.analysis import series as s
+from spikekit.analysis.audit import AuditResult, CheckStatus
+from spikekit.analysis.comparison import BottleneckHint
+from spikekit.analysis.recovery import FaultResult
+from spikekit.analysis.slo import SLOSeries
+
+EXIT_PASSED = 0
+EXIT_FAILED = 1
+EXIT_ABORTED = 3
+
+
+class Verdict(StrEnum):
+    PASSED = "PASSED"
+    DEGRADED = "DEGRADED"
+    FAILED = "FAILED"
+
+
+@dataclass(frozen=True)
+class SLOResult:
+    series: SLOSeries
+    breached_seconds: int
+    unexcused_seconds: int  # breached outside every fault's impact window
+    first_unexcused_t: int | None
+    worst_value: float | None
+
+    @property
+    def passed(self) -> bool:
+        return self.unexcused_seconds == 0
+
+
+@dataclass(frozen=True)
+class VerdictResult:
+    verdict: Verdict
+    exit_code: int
+    aborted: bool
+    conclusive: bool
+    paragraph: str
+
+
+def judge_slos(evaluations: list[SLOSeries], excused: s.Bools) -> list[SLOResult]:
+    results = []
+    for evaluation in evaluations:
+        unexcused = evaluation.breached & ~excused
+        hits = unexcused.nonzero()[0]
+        results.append(
+            SLOResult(
+                series=evaluation,
+                breached_seconds=int(evaluation.breached.sum()),
+                unexcused_seconds=int(unexcused.sum()),
+                first_unexcused_t=int(hits[0]) if len(hits) else None,
+                worst_value=evaluation.worst(),
+            )
+        )
+    return results
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def decide(
+    slos: list[SLOResult],
+    faults: list[FaultResult],
+    audit: AuditResult,
+    hints: list[BottleneckHint],
+    aborted: bool,
+    abort_reason: str | None = None,
+) -> VerdictResult:
+    failed_slos = [r for r in slos if not r.passed]
+    failed_faults = [f for f in faults if not f.recovered]
+    degraded = any(r.breached_seconds for r in slos)
+    conclusive = not any(h.makes_inconclusive for h in hints)
+
+    if aborted or failed_slos or failed_faults or audit.status is CheckStatus.FAILED:
+        verdict = Verdict.FAILED
+    elif degraded:
+        verdict = Verdict.DEGRADED
+    else:
+        verdict = Verdict.PASSED
+
+    sentences: list[str] = []
+    if aborted:
+        sentences.append(
+            f"The run was aborted before its end ({abort_reason or 'no reason given'})."
+        )
+    if verdict is Verdict.PASSED:
+        sentences.append("The platform met every SLO for the whole run.")
+    elif verdict is Verdict.DEGRADED:
+        sentences.append(
+            "The platform got worse while faults were active but met its SLOs again "
+            "after each of them."
+        )
+    for r in failed_slos:
+        sentences.append(
+            f"SLO '{r.series.slo.name}' was breached for {_plural(r.unexcused_seconds, 'second')} "
+            f"outside any fault (first at t={r.first_unexcused_t} s)."
+        )
+    if faults:
+        recovered = [f for f in faults if f.recovered]
+        sentences.append(f"{len(recovered)} of {_plural(len(faults), 'fault')} recovered.")
+    for f in failed_faults:
+        sentences.append(
+            f"Fault '{f.window.fault_id}' ({f.window.fault} on {f.window.target}) "
+            f"{f.outcome.value}."
+        )
+    if audit.status is CheckStatus.FAILED:
+        bad = [x.name for x in audit.findings if x.status is CheckStatus.FAILED]
+        sentences.append(f"The wallet audit failed: {', '.join(bad)}.")
+    elif audit.status is CheckStatus.PASSED:
+        sentences.append("The wallet audit found every acknowledged transaction where it belongs.")
+    if audit.skipped:
+        sentences.append(f"Not audited: {'; '.join(x.detail for x in audit.skipped)}.")
+    if not conclusive:
+        sentences.append(
+            "The load generator was overloaded, so this run is inconclusive: "
+            "the measured latency may be the generator's, not the platform's."
+        )
+
+    if aborted:
+        code = EXIT_ABORTED
+    elif verdict is Verdict.FAILED:
+        code = EXIT_FAILED
+    else:
+        code = EXIT_PASSED
+    return VerdictResult(verdict, code, aborted, conclusive, " ".join(sentences))

@@ -1,0 +1,88 @@
+"""What a scenario runs against: the bundled reference platform, or any base URL."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
+
+
+class Profile(StrEnum):
+    """How the bundled platform is configured: with its defences, or without them."""
+
+    RESILIENT = "resilient"
+    FRAGILE = "fragile"
+
+
+class Service(StrEnum):
+    """The services of the bundled platform (see DESIGN.md)."""
+
+    GATEWAY = "gateway"
+    AUTH = "auth"
+    WALLET = "wallet"
+    GAME_ROUTER = "game_router"
+    PROVIDERS = "providers"
+    PAYMENTS = "payments"
+    REPORTING = "reporting"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PlatformTarget(_Model):
+    """The bundled reference platform, started by spikekit for the run."""
+
+    union_tag: ClassVar[str] = "platform"
+
+    profile: Profile = Field(
+        default=Profile.RESILIENT, description="resilient (defences on) or fragile (off)."
+    )
+    replicas: dict[Service, Annotated[int, Field(ge=1, le=32)]] = Field(
+        default_factory=dict,
+        description="Processes per service, e.g. {gateway: 2}; unnamed services run one.",
+    )
+
+    def replicas_of(self, service: Service) -> int:
+        return self.replicas.get(service, 1)
+
+
+class UrlTarget(_Model):
+    """A platform of the user's own, reached at a base URL."""
+
+    union_tag: ClassVar[str] = "url"
+
+    url: str = Field(description="Base URL of the platform's player API, http(s)://host[:port].")
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"expected an http:// or https:// URL with a host, got {value!r}")
+        return value.rstrip("/")
+
+
+def _target_tag(value: Any) -> str:
+    if isinstance(value, dict):
+        return UrlTarget.union_tag if "url" in value else PlatformTarget.union_tag
+    return UrlTarget.union_tag if isinstance(value, UrlTarget) else PlatformTarget.union_tag
+
+
+#: ``{url: ...}`` is a URL target; anything else is the bundled platform.
+Target = Annotated[
+    Annotated[PlatformTarget, Tag(PlatformTarget.union_tag)]
+    | Annotated[UrlTarget, Tag(UrlTarget.union_tag)],
+    Discriminator(_target_tag),
+]
+
+
+class Population(_Model):
+    """Player accounts seeded on the bundled platform before the run."""
+
+    accounts: int = Field(default=200_000, ge=1, description="Accounts to seed.")
+    balance_cents: int = Field(
+        default=50_000, ge=0, description="Starting balance of each account, in cents."
+    )
