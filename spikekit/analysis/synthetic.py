@@ -190,8 +190,8 @@ def _metrics(spec: SyntheticRun, target: np.ndarray) -> pd.DataFrame:
                 end = n if fault.end_s is None else int(fault.end_s)
                 state[int(fault.start_s) : end] = 2.0
                 health[int(fault.start_s) : end] = 0.2
-        series.append(("game_router", "breaker_state", f"provider={provider}", state))
-        series.append(("game_router", "provider_health", f"provider={provider}", health))
+        series.append(("router", "breaker_state", f"provider={provider}", state))
+        series.append(("router", "provider_health", f"provider={provider}", health))
     frames = [
         pd.DataFrame(
             {"t": t, "service": s, "metric": m, "labels": labels, "value": v.astype(np.float64)}

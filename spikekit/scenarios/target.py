@@ -17,14 +17,17 @@ class Profile(StrEnum):
 
 
 class Service(StrEnum):
-    """The services of the bundled platform (see DESIGN.md)."""
+    """The services of the bundled platform, named as in ``reference_platform.spec``."""
 
     GATEWAY = "gateway"
     AUTH = "auth"
     WALLET = "wallet"
-    GAME_ROUTER = "game_router"
-    PROVIDERS = "providers"
+    ROUTER = "router"
+    PROVIDER_AURORA = "provider-aurora"
+    PROVIDER_BLITZ = "provider-blitz"
+    PROVIDER_COBALT = "provider-cobalt"
     PAYMENTS = "payments"
+    PAYMENTS_WORKER = "payments-worker"
     REPORTING = "reporting"
 
 
