@@ -1,0 +1,53 @@
+"""Names the analysis reads (docs/run-directory.md), derived from what services expose.
+
+Services name their metrics after themselves (``wallet_db_pool_in_use``); the
+analysis wants one name across services (``db_pool_in_use{pool=wallet}``).
+Each rule maps a service metric to the analysis name and relabels it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from spikekit.telemetry.prometheus import LabelKey
+
+
+@dataclass(frozen=True)
+class Alias:
+    source: str  # the per-second metric name as recorded (after rate/quantile derivation)
+    target: str
+    relabel: Callable[[str, LabelKey], LabelKey]
+
+
+def _rename(old: str, new: str) -> Callable[[str, LabelKey], LabelKey]:
+    def relabel(_: str, key: LabelKey) -> LabelKey:
+        return tuple(sorted((new if k == old else k, v) for k, v in key))
+
+    return relabel
+
+
+def _pool(service: str, key: LabelKey) -> LabelKey:
+    return tuple(sorted((*key, ("pool", service))))
+
+
+ALIASES: tuple[Alias, ...] = (
+    Alias(
+        "wallet_transaction_duration_p95_ms", "wallet_tx_latency_p95_ms", _rename("operation", "op")
+    ),
+    Alias(
+        "wallet_transaction_duration_p99_ms", "wallet_tx_latency_p99_ms", _rename("operation", "op")
+    ),
+)
+
+_SUFFIX_ALIASES = {"_db_pool_in_use": "db_pool_in_use", "_db_pool_size": "db_pool_size"}
+
+
+def aliases_for(service: str, metric: str, key: LabelKey) -> Iterator[tuple[str, LabelKey]]:
+    """The analysis names under which a recorded row also appears."""
+    for alias in ALIASES:
+        if alias.source == metric:
+            yield alias.target, alias.relabel(service, key)
+    for suffix, target in _SUFFIX_ALIASES.items():
+        if metric.endswith(suffix) and metric != target:
+            yield target, _pool(service, key)

@@ -1,0 +1,188 @@
+"""The platform recorder: every service's ``/metrics`` and every stack process, once a second.
+
+Runs on its own thread in the orchestrating process (no gevent here) and
+writes ``platform_metrics.parquet`` in the long format of docs/run-directory.md:
+``t, service, metric, labels, value``. Row groups are flushed every
+``flush_every_s`` seconds; the file is complete once :meth:`stop` returns.
+A target that does not answer in time gets ``up = 0`` for that second.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import psutil
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from spikekit.processes import ProcessRef
+from spikekit.telemetry.aliases import aliases_for
+from spikekit.telemetry.prometheus import LabelKey, Snapshot, label_text, parse, per_second
+
+FILE_NAME = "platform_metrics.parquet"
+SCHEMA = pa.schema(
+    [
+        ("t", pa.int64()),
+        ("service", pa.string()),
+        ("metric", pa.string()),
+        ("labels", pa.string()),
+        ("value", pa.float64()),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class ScrapeTarget:
+    """One process serving ``/metrics``: its service and, for replicas, its instance name."""
+
+    service: str
+    url: str
+    instance: str | None = None
+
+
+@dataclass(frozen=True)
+class WatchedProcess:
+    """A stack process whose CPU and memory are recorded."""
+
+    service: str
+    ref: ProcessRef
+
+
+Row = tuple[int, str, str, str, float]
+
+
+class PlatformRecorder:
+    def __init__(
+        self,
+        run_dir: Path,
+        targets: Sequence[ScrapeTarget],
+        processes: Sequence[WatchedProcess] = (),
+        *,
+        started_at: float | None = None,
+        interval_s: float = 1.0,
+        timeout_s: float = 0.8,
+        flush_every_s: int = 10,
+    ) -> None:
+        self.path = run_dir / FILE_NAME
+        self.targets = list(targets)
+        self.processes = list(processes)
+        self.started_at = started_at if started_at is not None else time.time()
+        self.interval_s = interval_s
+        self.timeout_s = timeout_s
+        self.flush_every_s = flush_every_s
+        self._previous: dict[ScrapeTarget, tuple[float, Snapshot]] = {}
+        self._psutil: dict[ProcessRef, psutil.Process] = {}
+        self._rows: list[Row] = []
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._writer: pq.ParquetWriter | None = None
+        self.seconds_recorded = 0
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def start(self) -> PlatformRecorder:
+        self._writer = pq.ParquetWriter(self.path, SCHEMA)
+        self._thread = threading.Thread(target=self._loop, name="platform-recorder", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop scraping and close the file; safe to call twice."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+        if self._writer is not None:
+            self._flush()
+            self._writer.close()
+            self._writer = None
+
+    def __enter__(self) -> PlatformRecorder:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    # -- the loop --------------------------------------------------------------------
+
+    def _loop(self) -> None:
+        with (
+            httpx.Client(timeout=self.timeout_s) as client,
+            ThreadPoolExecutor(max_workers=min(16, max(1, len(self.targets)))) as pool,
+        ):
+            next_tick = time.monotonic()
+            last_flush = time.monotonic()
+            while not self._stop.is_set():
+                t = int(time.time() - self.started_at)
+                scrapes = list(pool.map(lambda target: self._scrape(client, target), self.targets))
+                for target, (when, text) in zip(self.targets, scrapes, strict=True):
+                    self._record_scrape(t, target, when, text)
+                self._record_processes(t)
+                self.seconds_recorded += 1
+                if time.monotonic() - last_flush >= self.flush_every_s:
+                    self._flush()
+                    last_flush = time.monotonic()
+                next_tick += self.interval_s
+                self._stop.wait(max(0.0, next_tick - time.monotonic()))
+
+    def _scrape(self, client: httpx.Client, target: ScrapeTarget) -> tuple[float, str | None]:
+        try:
+            response = client.get(f"{target.url}/metrics")
+            return time.monotonic(), response.text if response.status_code == 200 else None
+        except httpx.HTTPError:
+            return time.monotonic(), None
+
+    def _add(self, t: int, service: str, metric: str, key: LabelKey, value: float) -> None:
+        self._rows.append((t, service, metric, label_text(key), float(value)))
+
+    def _record_scrape(self, t: int, target: ScrapeTarget, when: float, text: str | None) -> None:
+        instance: LabelKey = (("instance", target.instance),) if target.instance else ()
+        self._add(t, target.service, "up", instance, 0.0 if text is None else 1.0)
+        if text is None:
+            return
+        try:
+            snapshot = parse(text)
+        except ValueError:
+            return
+        previous = self._previous.get(target)
+        elapsed = when - previous[0] if previous else 0.0
+        for metric, key, value in per_second(previous[1] if previous else None, snapshot, elapsed):
+            labels = tuple(sorted((*key, *instance)))
+            self._add(t, target.service, metric, labels, value)
+            for alias, alias_key in aliases_for(target.service, metric, labels):
+                self._add(t, target.service, alias, alias_key, value)
+        self._previous[target] = (when, snapshot)
+
+    def _record_processes(self, t: int) -> None:
+        for watched in self.processes:
+            proc = self._psutil.get(watched.ref)
+            if proc is None:
+                live = watched.ref.process()
+                if live is None:
+                    continue
+                proc = self._psutil.setdefault(watched.ref, live)
+                proc.cpu_percent()  # the first call only primes the counter
+                continue
+            try:
+                with proc.oneshot():
+                    cpu, rss = proc.cpu_percent(), proc.memory_info().rss
+            except psutil.Error:
+                self._psutil.pop(watched.ref, None)
+                continue
+            key: LabelKey = (("process", watched.ref.name),)
+            self._add(t, watched.service, "process_cpu_percent", key, cpu)
+            self._add(t, watched.service, "process_rss_mib", key, rss / 2**20)
+
+    def _flush(self) -> None:
+        if not self._rows or self._writer is None:
+            return
+        rows, self._rows = self._rows, []
+        columns = list(zip(*rows, strict=True))
+        table = pa.Table.from_arrays([pa.array(c) for c in columns], schema=SCHEMA)
+        self._writer.write_table(table)
