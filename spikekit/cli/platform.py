@@ -132,3 +132,37 @@ def down(state_dir: StateDir = DEFAULT_STATE_DIR) -> None:
         console.info(f"no platform is running from {state_dir}")
         return
     console.info("stopped: " + ", ".join(stopped))
+
+
+@app.command()
+def audit(
+    state_dir: StateDir = DEFAULT_STATE_DIR,
+    json: Annotated[bool, typer.Option("--json", help="Print audit.json to stdout.")] = False,
+    dsn: Annotated[
+        str | None, typer.Option(help="Audit this database instead of the running platform's.")
+    ] = None,
+    grace: Annotated[
+        float, typer.Option(min=0.0, help="Seconds: rounds active this recently are in play.")
+    ] = 0.0,
+) -> None:
+    """Audit the wallet: ledger vs balances, no transaction applied twice, no negative
+    balance, every round settled or rolled back. Exits 1 with the offending ids."""
+    from spikekit.reference_platform.audit import audit_sync
+
+    if dsn is None:
+        state = control.running_state(state_dir)
+        if state is None:
+            raise StackError(f"no platform is running from {state_dir} (or give --dsn)")
+        dsn = state.backing_address("postgres")
+        if dsn is None:
+            raise StackError("the running platform has no PostgreSQL")
+    report = audit_sync(dsn, grace)
+    if json:
+        console.print_json(report.model_dump())
+    else:
+        rows = [[c.name, "ok" if c.ok else "FAILED", c.detail] for c in report.checks]
+        console.table("wallet audit", ["check", "result", "detail"], rows)
+    if not report.ok:
+        for check in report.failed():
+            console.error(f"{check.name}: {', '.join(check.offending_ids)}")
+        raise typer.Exit(1)

@@ -114,6 +114,11 @@ def default_stack() -> StackSpec:
     return StackSpec(
         services=(
             ServiceSpec(
+                name="wallet",
+                app="spikekit.reference_platform.wallet.entrypoints.app:create_app",
+                needs=("postgres", "redis"),
+            ),
+            ServiceSpec(
                 name="gateway",
                 app="spikekit.reference_platform.gateway.app:create_app",
                 needs=("postgres", "redis"),

@@ -1,0 +1,1 @@
+"""PostgreSQL (asyncpg) and Redis behind the service layer's interfaces."""

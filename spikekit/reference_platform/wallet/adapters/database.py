@@ -1,0 +1,67 @@
+"""A bounded asyncpg pool behind typed methods; every call has a timeout.
+
+asyncpg is untyped: its objects stay inside the adapters, and every failure of
+the database (refused, reset, timed out, terminated backend) becomes
+:class:`WalletUnavailable` at the unit-of-work boundary.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import asyncpg
+
+from spikekit.reference_platform.wallet.adapters.schema import ensure_schema
+
+DB_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+)
+
+
+class Database:
+    """One connection pool; ``timeout`` bounds acquiring a connection and every statement."""
+
+    def __init__(self, pool: Any, timeout: float) -> None:
+        self._pool = pool
+        self.timeout = timeout
+        self.size = int(pool.get_max_size())
+
+    @classmethod
+    async def connect(cls, dsn: str, *, size: int, timeout: float) -> Database:
+        pool = await asyncpg.create_pool(
+            dsn,
+            min_size=min(2, size),
+            max_size=size,
+            timeout=timeout,  # connecting
+            command_timeout=timeout,  # every statement, BEGIN and COMMIT included
+            max_inactive_connection_lifetime=60.0,
+            server_settings={"application_name": "spikekit-wallet"},
+        )
+        database = cls(pool, timeout)
+        async with pool.acquire(timeout=timeout) as conn:
+            await ensure_schema(conn)
+        return database
+
+    @property
+    def pool(self) -> Any:
+        """The asyncpg pool, for the shared readiness check."""
+        return self._pool
+
+    def in_use(self) -> int:
+        return int(self._pool.get_size() - self._pool.get_idle_size())
+
+    async def acquire(self) -> Any:
+        return await self._pool.acquire(timeout=self.timeout)
+
+    async def release(self, conn: Any) -> None:
+        await self._pool.release(conn, timeout=self.timeout)
+
+    async def close(self) -> None:
+        try:
+            await asyncio.wait_for(self._pool.close(), timeout=self.timeout)
+        except TimeoutError:
+            self._pool.terminate()

@@ -1,0 +1,144 @@
+"""The outbox relay: wallet events from the ``wallet.outbox`` table to a Redis Stream.
+
+Events are written in the same transaction as the money movement, so none is
+lost; the relay publishes them in order with ``XADD ... MAXLEN ~`` and deletes
+them once Redis has them (at least once: an event can be published twice after
+a crash between the two, consumers dedupe on ``event_id``). Several replicas
+relay side by side without double work thanks to ``FOR UPDATE SKIP LOCKED``.
+A slow or dead Redis never slows the money path: the backlog grows instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from spikekit.reference_platform.wallet.adapters.database import DB_ERRORS, Database
+
+log = logging.getLogger(__name__)
+RELAY_ERRORS: tuple[type[BaseException], ...] = (*DB_ERRORS, aioredis.RedisError)
+
+CLAIM = "SELECT id, payload FROM wallet.outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED"
+DELETE = "DELETE FROM wallet.outbox WHERE id = ANY($1::bigint[])"
+BACKLOG = "SELECT count(*) FROM (SELECT 1 FROM wallet.outbox LIMIT 1000000) AS backlog"
+
+
+@dataclass(frozen=True)
+class RelayConfig:
+    stream: str = "wallet.events"
+    maxlen: int = 1_000_000
+    batch: int = 500
+    interval_s: float = 0.05
+    timeout_s: float = 2.0
+
+
+def stream_fields(payload: str) -> dict[str, str]:
+    """A stored event as flat stream fields (every value a string)."""
+    return {key: str(value) for key, value in json.loads(payload).items()}
+
+
+def _ignore(_: int) -> None:
+    pass
+
+
+@dataclass(frozen=True)
+class RelayHooks:
+    """Where the relay reports (the wallet's metrics)."""
+
+    published: Callable[[int], None] = _ignore
+    backlog: Callable[[int], None] = _ignore
+    error: Callable[[], None] = lambda: None
+
+
+class OutboxRelay:
+    """Runs as a background task of the wallet app: ``start()`` / ``stop()``."""
+
+    def __init__(
+        self,
+        database: Database,
+        redis: aioredis.Redis,
+        config: RelayConfig,
+        hooks: RelayHooks | None = None,
+    ) -> None:
+        self._database = database
+        self._redis = redis
+        self._config = config
+        self._hooks = hooks or RelayHooks()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._backlog_at = 0.0
+
+    def notify(self) -> None:
+        """Something was committed: publish without waiting for the next poll."""
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="wallet-outbox-relay")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def relay_once(self) -> int:
+        """Publish one batch; the number of events published."""
+        conn = await self._database.acquire()
+        try:
+            async with conn.transaction():
+                rows = await conn.fetch(CLAIM, self._config.batch)
+                if rows:
+                    await self._publish([str(row["payload"]) for row in rows])
+                    await conn.execute(DELETE, [int(row["id"]) for row in rows])
+            await self._measure_backlog(conn, len(rows))
+        finally:
+            await self._database.release(conn)
+        self._hooks.published(len(rows))
+        return len(rows)
+
+    async def _publish(self, payloads: list[str]) -> None:
+        async with asyncio.timeout(self._config.timeout_s):
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for payload in payloads:
+                    pipe.xadd(
+                        self._config.stream,
+                        stream_fields(payload),  # type: ignore[arg-type]
+                        maxlen=self._config.maxlen,
+                        approximate=True,
+                    )
+                await pipe.execute()
+
+    async def _measure_backlog(self, conn: Any, published: int) -> None:
+        now = time.monotonic()
+        if published < self._config.batch and now - self._backlog_at < 0.5:
+            return
+        self._backlog_at = now
+        self._hooks.backlog(int(await conn.fetchval(BACKLOG)))
+
+    async def _run(self) -> None:
+        failures = 0
+        while True:
+            try:
+                published = await self.relay_once()
+                failures = 0
+            except RELAY_ERRORS as error:
+                failures += 1
+                self._hooks.error()
+                log.warning("outbox relay: %r", error)
+                await asyncio.sleep(min(0.05 * 2**failures, 1.0))
+                continue
+            if published < self._config.batch:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self._config.interval_s):
+                        await self._wake.wait()
+                        await asyncio.sleep(0.01)  # let a few more commits join the batch

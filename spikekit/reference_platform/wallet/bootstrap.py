@@ -1,0 +1,80 @@
+"""Wire the wallet: settings → pool, Redis, outbox relay, handlers. Nothing happens at import."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+
+from spikekit.errors import ConfigError
+from spikekit.reference_platform.wallet.adapters.database import Database
+from spikekit.reference_platform.wallet.adapters.outbox import OutboxRelay, RelayConfig, RelayHooks
+from spikekit.reference_platform.wallet.adapters.unit_of_work import PostgresUnitOfWork
+from spikekit.reference_platform.wallet.metrics import WalletMetrics
+from spikekit.reference_platform.wallet.service_layer.handlers import (
+    Policy,
+    UnitOfWorkFactory,
+    Wallet,
+)
+from spikekit.reference_platform.wallet.settings import WalletSettings
+
+
+@dataclass
+class Runtime:
+    """What the running wallet holds; ``close()`` releases it in reverse order."""
+
+    wallet: Wallet
+    database: Database | None = None
+    redis: aioredis.Redis | None = None
+    relay: OutboxRelay | None = None
+
+    async def close(self) -> None:
+        if self.relay is not None:
+            await self.relay.stop()
+        if self.redis is not None:
+            await self.redis.aclose()
+        if self.database is not None:
+            await self.database.close()
+
+
+async def bootstrap(
+    settings: WalletSettings,
+    metrics: WalletMetrics | None = None,
+    uow: UnitOfWorkFactory | None = None,
+) -> Runtime:
+    """The wallet on PostgreSQL and Redis, or on ``uow`` (a fake) when given."""
+    policy = Policy.for_profile(settings.profile)
+    if uow is not None:
+        return Runtime(Wallet(uow, policy, settings.wallet_currency))
+    if not settings.database_url:
+        raise ConfigError("the wallet needs SPIKEKIT_DATABASE_URL")
+    database = await Database.connect(
+        settings.database_url, size=settings.wallet_pool_size, timeout=settings.wallet_db_timeout_s
+    )
+    wallet = Wallet(lambda: PostgresUnitOfWork(database), policy, settings.wallet_currency)
+    runtime = Runtime(wallet, database)
+    if metrics is not None:
+        metrics.watch_pool(database.in_use, database.size)
+    if settings.redis_url:
+        runtime.redis = aioredis.from_url(
+            settings.redis_url,
+            socket_timeout=settings.dependency_timeout_s,
+            socket_connect_timeout=settings.dependency_timeout_s,
+        )
+        config = RelayConfig(
+            stream=settings.wallet_stream,
+            maxlen=settings.wallet_stream_maxlen,
+            batch=settings.wallet_outbox_batch,
+            interval_s=settings.wallet_outbox_interval_s,
+            timeout_s=settings.dependency_timeout_s,
+        )
+        hooks = None
+        if metrics is not None:
+            hooks = RelayHooks(
+                metrics.outbox_published.inc, metrics.outbox_backlog.set, metrics.outbox_errors.inc
+            )
+        relay = OutboxRelay(database, runtime.redis, config, hooks)
+        runtime.relay = relay
+        wallet.on_commit = relay.notify
+        relay.start()
+    return runtime

@@ -1,0 +1,69 @@
+"""The wallet's ASGI app: ``create_app()`` is the factory the supervisor runs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import redis.asyncio as aioredis
+from fastapi import FastAPI
+
+from spikekit.reference_platform.common.checks import Check, postgres_check, redis_check
+from spikekit.reference_platform.common.service_app import service_app
+from spikekit.reference_platform.wallet.bootstrap import bootstrap
+from spikekit.reference_platform.wallet.entrypoints.errors import BodyLimit, install_error_handlers
+from spikekit.reference_platform.wallet.entrypoints.routes import WalletContext, players, providers
+from spikekit.reference_platform.wallet.metrics import WalletMetrics
+from spikekit.reference_platform.wallet.service_layer.handlers import UnitOfWorkFactory
+from spikekit.reference_platform.wallet.settings import WalletSettings
+
+DESCRIPTION = """\
+The ledger of the spikekit reference platform. Game providers call the signed
+seamless-wallet API (balance, debit, credit, rollback); the gateway and the
+payments service call the internal player API. Amounts are integer minor units.
+See docs/wallet-api.md for signing, idempotency and error codes.
+"""
+
+
+def create_app(
+    settings: WalletSettings | None = None, uow: UnitOfWorkFactory | None = None
+) -> FastAPI:
+    """The wallet app; settings from ``SPIKEKIT_*`` unless given, a fake ``uow`` for tests."""
+    settings = settings or WalletSettings()
+    timeout = settings.dependency_timeout_s
+    checks: dict[str, Check] = {}
+    ctx: WalletContext | None = None
+
+    def pool() -> object:
+        runtime = ctx.runtime if ctx is not None else None
+        return runtime.database.pool if runtime and runtime.database else None
+
+    def redis() -> aioredis.Redis | None:
+        runtime = ctx.runtime if ctx is not None else None
+        return runtime.redis if runtime else None
+
+    if uow is None and settings.database_url:
+        checks["postgres"] = postgres_check(pool, timeout)
+    if uow is None and settings.redis_url:
+        checks["redis"] = redis_check(redis, timeout)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        assert ctx is not None
+        ctx.runtime = await bootstrap(settings, ctx.metrics, uow)
+        try:
+            yield
+        finally:
+            runtime, ctx.runtime = ctx.runtime, None
+            await runtime.close()
+
+    app, base = service_app(
+        settings, "spikekit wallet", checks, lifespan=lifespan, description=DESCRIPTION
+    )
+    ctx = WalletContext(settings, WalletMetrics(base))
+    install_error_handlers(app)
+    app.state.wallet = ctx
+    app.include_router(providers)
+    app.include_router(players)
+    app.add_middleware(BodyLimit, max_bytes=settings.wallet_max_body_bytes)
+    return app

@@ -1,0 +1,208 @@
+"""The wallet's HTTP routes: the signed seamless-wallet API and the internal player API."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Path, Request, Response
+
+from spikekit.reference_platform.wallet.bootstrap import Runtime
+from spikekit.reference_platform.wallet.domain import PAYMENTS, TxKind, TxRequest, WalletError
+from spikekit.reference_platform.wallet.entrypoints.errors import ApiError
+from spikekit.reference_platform.wallet.entrypoints.models import (
+    ID_PATTERN,
+    BalanceRequest,
+    BalanceResponse,
+    CreditRequest,
+    DebitRequest,
+    ErrorResponse,
+    PaymentRequest,
+    RollbackRequest,
+    TxResponse,
+)
+from spikekit.reference_platform.wallet.metrics import WalletMetrics
+from spikekit.reference_platform.wallet.service_layer.handlers import Wallet
+from spikekit.reference_platform.wallet.service_layer.unit_of_work import WalletUnavailable
+from spikekit.reference_platform.wallet.settings import PROVIDER_NAME, WalletSettings
+from spikekit.reference_platform.wallet.signing import SIGNATURE_HEADER, verify
+
+REPLAYED_HEADER = "Idempotent-Replayed"
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse, "description": description}
+    for status, description in {
+        400: "malformed JSON",
+        401: "missing or wrong signature",
+        404: "unknown player or provider",
+        409: "transaction id known with another payload",
+        413: "body too large",
+        422: "a field breaks its constraints",
+        503: "storage unavailable or too slow; retry after Retry-After seconds",
+    }.items()
+}
+
+Provider = Annotated[str, Path(pattern=PROVIDER_NAME, description="aurora, blitz, cobalt, ...")]
+PlayerPath = Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN)]
+IdempotencyKey = Annotated[
+    str,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=128,
+        pattern=ID_PATTERN,
+        description="unique per deposit or withdrawal; a repeat gets the stored answer",
+    ),
+]
+
+
+@dataclass
+class WalletContext:
+    """What the routes need; ``runtime`` is set by the app's lifespan."""
+
+    settings: WalletSettings
+    metrics: WalletMetrics
+    runtime: Runtime | None = None
+
+    @property
+    def wallet(self) -> Wallet:
+        if self.runtime is None:
+            raise WalletUnavailable("the wallet is starting or stopping")
+        return self.runtime.wallet
+
+    async def transact(self, operation: str, request: TxRequest, response: Response) -> TxResponse:
+        started = time.perf_counter()
+        outcome = "unavailable"
+        try:
+            async with asyncio.timeout(self.settings.wallet_request_timeout_s):
+                answer = await self.wallet.execute(request)
+            outcome = "replayed" if answer.replayed else answer.code.value
+            if answer.replayed:
+                response.headers[REPLAYED_HEADER] = "true"
+            return TxResponse.of(answer, self.settings.wallet_currency)
+        except WalletError as error:
+            if not isinstance(error, WalletUnavailable):
+                outcome = "rejected"
+            raise
+        finally:
+            self.metrics.latency.labels(operation).observe(time.perf_counter() - started)
+            self.metrics.outcomes.labels(operation, outcome).inc()
+
+    async def balance(self, operation: str, player_id: str) -> BalanceResponse:
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(self.settings.wallet_request_timeout_s):
+                account = await self.wallet.balance(player_id)
+        finally:
+            self.metrics.latency.labels(operation).observe(time.perf_counter() - started)
+        return BalanceResponse(
+            player_id=player_id, balance=account.balance, currency=account.currency
+        )
+
+
+def context(request: Request) -> WalletContext:
+    ctx = request.app.state.wallet
+    assert isinstance(ctx, WalletContext)
+    return ctx
+
+
+Ctx = Annotated[WalletContext, Depends(context)]
+
+
+async def signed(
+    provider: Provider,
+    request: Request,
+    ctx: Ctx,
+    signature: Annotated[
+        str | None,
+        Header(
+            alias=SIGNATURE_HEADER,
+            description="hex HMAC-SHA256 of the raw body with the provider's secret",
+        ),
+    ] = None,
+) -> str:
+    """The provider, once the body's signature is checked with its secret."""
+    secret = ctx.settings.wallet_provider_secrets.get(provider)
+    if secret is None:
+        raise ApiError(404, "UNKNOWN_PROVIDER", f"unknown provider {provider!r}")
+    if not verify(secret, await request.body(), signature):
+        raise ApiError(401, "INVALID_SIGNATURE", f"missing or wrong {SIGNATURE_HEADER}")
+    return provider
+
+
+Signed = Annotated[str, Depends(signed)]
+providers = APIRouter(prefix="/v1/providers/{provider}", tags=["seamless wallet (providers)"])
+players = APIRouter(prefix="/v1/players/{player_id}", tags=["players (internal)"])
+
+
+@providers.post("/balance", response_model=BalanceResponse, responses=ERRORS)
+async def provider_balance(provider: Signed, body: BalanceRequest, ctx: Ctx) -> BalanceResponse:
+    """The player's balance."""
+    return await ctx.balance("balance", body.player_id)
+
+
+@providers.post("/debit", response_model=TxResponse, responses=ERRORS)
+async def debit(provider: Signed, body: DebitRequest, response: Response, ctx: Ctx) -> TxResponse:
+    """A bet. Idempotent by (provider, tx_id); refused when funds are insufficient."""
+    request = TxRequest(
+        TxKind.BET, provider, body.tx_id, body.player_id, body.amount, body.round_id
+    )
+    return await ctx.transact("debit", request, response)
+
+
+@providers.post("/credit", response_model=TxResponse, responses=ERRORS)
+async def credit(provider: Signed, body: CreditRequest, response: Response, ctx: Ctx) -> TxResponse:
+    """A win (0 closes a lost round). Refused when the round's bets were rolled back."""
+    request = TxRequest(
+        TxKind.WIN, provider, body.tx_id, body.player_id, body.amount, body.round_id
+    )
+    return await ctx.transact("credit", request, response)
+
+
+@providers.post("/rollback", response_model=TxResponse, responses=ERRORS)
+async def rollback(
+    provider: Signed, body: RollbackRequest, response: Response, ctx: Ctx
+) -> TxResponse:
+    """Cancel a bet; a bet arriving after its rollback is refused (TX_ROLLED_BACK)."""
+    request = TxRequest(
+        TxKind.ROLLBACK,
+        provider,
+        body.tx_id,
+        body.player_id,
+        round_id=body.round_id,
+        original_tx_id=body.original_tx_id,
+    )
+    return await ctx.transact("rollback", request, response)
+
+
+@players.get("/balance", response_model=BalanceResponse, responses=ERRORS)
+async def player_balance(player_id: PlayerPath, ctx: Ctx) -> BalanceResponse:
+    """The player's balance (for the gateway)."""
+    return await ctx.balance("player_balance", player_id)
+
+
+@players.put("", response_model=BalanceResponse, responses=ERRORS)
+async def open_account(player_id: PlayerPath, response: Response, ctx: Ctx) -> BalanceResponse:
+    """Open the player's account with a zero balance; 201 when created, 200 when it exists."""
+    account, created = await ctx.wallet.open_account(player_id)
+    response.status_code = 201 if created else 200
+    return BalanceResponse(player_id=player_id, balance=account.balance, currency=account.currency)
+
+
+@players.post("/deposit", response_model=TxResponse, responses=ERRORS)
+async def deposit(
+    player_id: PlayerPath, key: IdempotencyKey, body: PaymentRequest, response: Response, ctx: Ctx
+) -> TxResponse:
+    """Credit a deposit (for the payments service), idempotent by Idempotency-Key."""
+    request = TxRequest(TxKind.DEPOSIT, PAYMENTS, key, player_id, body.amount)
+    return await ctx.transact("deposit", request, response)
+
+
+@players.post("/withdraw", response_model=TxResponse, responses=ERRORS)
+async def withdraw(
+    player_id: PlayerPath, key: IdempotencyKey, body: PaymentRequest, response: Response, ctx: Ctx
+) -> TxResponse:
+    """Debit a withdrawal, idempotent by Idempotency-Key; refused if funds are short."""
+    request = TxRequest(TxKind.WITHDRAWAL, PAYMENTS, key, player_id, body.amount)
+    return await ctx.transact("withdrawal", request, response)

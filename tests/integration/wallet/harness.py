@@ -1,0 +1,73 @@
+"""Run the real wallet app in-process against the real PostgreSQL (and Redis) of the tests."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+import httpx
+
+from spikekit.reference_platform.seed import SeedPlan, seed_accounts
+from spikekit.reference_platform.wallet.entrypoints.app import create_app
+from spikekit.reference_platform.wallet.settings import DEFAULT_PROVIDER_SECRETS, WalletSettings
+from spikekit.reference_platform.wallet.signing import signed_headers
+
+
+@asynccontextmanager
+async def running_wallet(
+    dsn: str, *, redis_url: str | None = None, profile: str = "resilient", pool_size: int = 16
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The wallet app, lifespan started, behind an in-process HTTP client."""
+    settings = WalletSettings(
+        database_url=dsn,
+        redis_url=redis_url,
+        profile=profile,
+        wallet_pool_size=pool_size,
+        wallet_db_timeout_s=10.0,
+        wallet_request_timeout_s=30.0,
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://wallet", timeout=60
+        ) as client:
+            yield client
+
+
+async def seed(dsn: str, players: int, balance: int) -> None:
+    """Empty the wallet and fund players p000001... with ``balance`` each."""
+    await seed_accounts(dsn, SeedPlan(players=players, min_balance=balance, max_balance=balance))
+
+
+async def call(
+    client: httpx.AsyncClient, operation: str, body: dict[str, Any], provider: str = "aurora"
+) -> httpx.Response:
+    """A signed provider call, as a game provider sends it."""
+    raw = json.dumps(body).encode()
+    headers = signed_headers(DEFAULT_PROVIDER_SECRETS[provider], raw)
+    return await client.post(f"/v1/providers/{provider}/{operation}", content=raw, headers=headers)
+
+
+def bet(player: str, tx: str, amount: int, round_id: str) -> dict[str, Any]:
+    return {"player_id": player, "tx_id": tx, "round_id": round_id, "amount": amount}
+
+
+def cancel(player: str, tx: str, original: str, round_id: str) -> dict[str, Any]:
+    return {"player_id": player, "tx_id": tx, "round_id": round_id, "original_tx_id": original}
+
+
+async def query(dsn: str, sql: str, *args: object) -> list[Any]:
+    conn = await asyncpg.connect(dsn, timeout=10)
+    try:
+        return list(await conn.fetch(sql, *args, timeout=30))
+    finally:
+        await conn.close()
+
+
+async def scalar(dsn: str, sql: str, *args: object) -> Any:
+    rows = await query(dsn, sql, *args)
+    return rows[0][0]
