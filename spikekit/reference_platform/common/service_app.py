@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable, Mapping
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -20,7 +20,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from spikekit.reference_platform.settings import ServiceSettings
 
@@ -49,12 +49,41 @@ class ServiceMetrics:
         )
 
 
-def _route_template(request: Request) -> str:
-    for route in request.app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match is Match.FULL:
-            return str(getattr(route, "path", request.url.path))
-    return "unmatched"
+class RequestMetrics:
+    """Pure ASGI middleware (no per-request task, unlike ``@app.middleware``) that records
+    latency per route template and status class, and 5xx answers."""
+
+    def __init__(self, app: ASGIApp, metrics: ServiceMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            route = str(getattr(scope.get("route"), "path", "unmatched"))
+            if route not in _UNMEASURED:
+                method = str(scope["method"])
+                self.metrics.requests.labels(route, method, f"{status // 100}xx").observe(
+                    time.perf_counter() - started
+                )
+                if status >= 500:
+                    self.metrics.errors.labels(route, method).inc()
+
+
+_UNMEASURED = frozenset({"/metrics", "/health"})
 
 
 def service_app(
@@ -68,21 +97,7 @@ def service_app(
     metrics = metrics or ServiceMetrics(settings.service)
     app = FastAPI(title=title, **fastapi_kwargs)  # type: ignore[arg-type]
 
-    @app.middleware("http")
-    async def record(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = _route_template(request)
-        if route not in ("/metrics", "/health"):
-            status = f"{response.status_code // 100}xx"
-            metrics.requests.labels(route, request.method, status).observe(
-                time.perf_counter() - started
-            )
-            if response.status_code >= 500:
-                metrics.errors.labels(route, request.method).inc()
-        return response
+    app.add_middleware(RequestMetrics, metrics=metrics)
 
     @app.get("/health", include_in_schema=False)
     async def health() -> JSONResponse:
