@@ -11,9 +11,20 @@ into messages and exit codes (see :mod:`spikekit.cli.exit_codes`)::
     │   └── ServiceStartError       one service/backing process failed to become healthy
     ├── ToxiproxyError              the Toxiproxy API refused or did not answer
     ├── ChaosError                  a fault could not be injected or reverted
-    │   └── UnsafeTargetError       a target outside 127.0.0.0/8 without --allow-target
+    │   ├── FaultConfigError        a fault's parameters or target do not fit (also a ConfigError)
+    │   └── UnsafeTargetError       a target outside 127.0.0.0/8 without --allow-target (also)
     ├── LoadError                   the load generator failed
-    └── RunAborted                  a run ended early: stop condition, Ctrl-C (exit 3)
+    ├── RunAborted                  a run ended early: stop condition, Ctrl-C (exit 3)
+    └── (service domains of the reference platform, each its own subtree)
+        ├── wallet.domain.WalletError         InvalidAmount, UnknownPlayer, TransactionMismatch,
+        │                                     WalletUnavailable, DuplicateTransaction
+        ├── auth.domain.AuthError             UsernameTaken, InvalidCredentials, InvalidSession,
+        │                                     RateLimited, Overloaded, AuthUnavailable
+        ├── payments.domain.PaymentError      InvalidTransition, IdempotencyMismatch, Unavailable,
+        │                                     QueueFull, NotFound
+        └── reporting.domain.ReportingError   BadEvent
+
+    The audit's AuditUnavailable is a StackError.
 """
 
 from __future__ import annotations
@@ -72,8 +83,12 @@ class ChaosError(SpikekitError):
         super().__init__(f"{fault}: {message}")
 
 
-class UnsafeTargetError(ChaosError):
-    """A target outside this machine was named without ``--allow-target``."""
+class FaultConfigError(ChaosError, ConfigError):
+    """A fault's parameters or target do not fit (unknown link, no such table ...): exit 2."""
+
+
+class UnsafeTargetError(ChaosError, ConfigError):
+    """A target outside this machine was named without ``--allow-target``: exit 2."""
 
 
 class LoadError(SpikekitError):

@@ -8,7 +8,7 @@ import typer
 from typer.core import TyperGroup
 
 from spikekit import __version__
-from spikekit.cli import compare, console, demo, doctor, platform, report, scenarios
+from spikekit.cli import chaos, compare, console, demo, doctor, platform, report, scenarios
 from spikekit.cli.exit_codes import exit_code_for
 from spikekit.errors import SpikekitError
 
@@ -34,6 +34,7 @@ app = typer.Typer(
 )
 app.add_typer(platform.app, name="platform")
 app.add_typer(scenarios.app, name="scenarios")
+app.add_typer(chaos.app, name="chaos")
 app.command("doctor")(doctor.doctor)
 app.command("demo")(demo.demo)
 app.command("report")(report.report)

@@ -93,7 +93,7 @@ class PostgresServer:
         self.config = config or PostgresConfig()
         self.port = 0
         self.process: ManagedProcess | None = None
-        self._user = _run_as()
+        self.run_as = _run_as()
 
     @property
     def host(self) -> str:
@@ -114,7 +114,7 @@ class PostgresServer:
         socket_dir = self.socket_dir
         if socket_dir is not None:
             socket_dir.mkdir(exist_ok=True)
-            _give_to(socket_dir, self._user)
+            _give_to(socket_dir, self.run_as)
         argv = [
             str(PG_BIN / "postgres"),
             "-D",
@@ -131,12 +131,12 @@ class PostgresServer:
             "postgres",
             argv,
             self.folder / "postgres.log",
-            user=self._user,
+            user=self.run_as,
             stop_signal=signal.SIGINT,  # fast shutdown: roll back clients, exit cleanly
             death_signal=signal.SIGQUIT,  # immediate shutdown: backends go with it
         )
         process = self.process
-        if not wait_until(self._ready, timeout=timeout, alive=lambda: process.poll() is None):
+        if not wait_until(self.ready, timeout=timeout, alive=lambda: process.poll() is None):
             tail = process.log_tail()
             self.stop()
             raise ServiceStartError("postgres", f"not ready in {timeout:.0f} s\n{tail}")
@@ -150,7 +150,7 @@ class PostgresServer:
         if self.data.exists():
             shutil.rmtree(self.data)
         self.folder.mkdir(parents=True, exist_ok=True)
-        _give_to(self.folder, self._user)
+        _give_to(self.folder, self.run_as)
         argv = [
             str(PG_BIN / "initdb"),
             "-D",
@@ -163,7 +163,7 @@ class PostgresServer:
         ]
         self._run(argv, "initdb")
 
-    def _ready(self) -> bool:
+    def ready(self) -> bool:
         result = subprocess.run(
             [str(PG_BIN / "pg_isready"), "-h", LOOPBACK, "-p", str(self.port), "-q"],
             check=False,
@@ -186,7 +186,7 @@ class PostgresServer:
 
     def _run(self, argv: list[str], what: str) -> None:
         result = subprocess.run(
-            argv, check=False, capture_output=True, text=True, user=self._user, timeout=120
+            argv, check=False, capture_output=True, text=True, user=self.run_as, timeout=120
         )
         if result.returncode != 0:
             raise ServiceStartError("postgres", f"{what} failed: {result.stderr.strip()}")

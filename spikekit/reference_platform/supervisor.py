@@ -19,6 +19,7 @@ from spikekit.errors import ServiceStartError, StackError
 from spikekit.ports import LOOPBACK, free_port
 from spikekit.processes import ManagedProcess, spawn, wait_until
 from spikekit.reference_platform import state as state_file
+from spikekit.reference_platform.control_api import StackControl
 from spikekit.reference_platform.links import LinkPlan, Toxiproxy, plan_links
 from spikekit.reference_platform.postgres import PostgresServer
 from spikekit.reference_platform.redis_server import RedisServer
@@ -92,12 +93,12 @@ class Stack:
             self.toxiproxy = Toxiproxy.start_if_wanted(self.spec.toxiproxy, self.state_dir)
             self.links = plan_links(self.spec, self._backing_ports(), self.toxiproxy)
             self._start_services()
-            self._save("starting")
+            self.save("starting")
             self._wait_healthy()
         except BaseException:
             self.stop()
             raise
-        return self._save("ready")
+        return self.save("ready")
 
     def _claim_state_dir(self) -> None:
         previous = state_file.load(self.state_dir) if self.state_dir.exists() else None
@@ -131,7 +132,7 @@ class Stack:
         for service in self.spec.services:
             for index in range(service.replicas):
                 port = ports[(service.name, index)]
-                env = self._service_env(service, index, port)
+                env = self.service_env(service, index, port)
                 name = service.name if service.replicas == 1 else f"{service.name}-{index + 1}"
                 process = spawn(
                     name,
@@ -147,7 +148,7 @@ class Stack:
                 )
                 self.replicas.append(_Replica(service, index, process, port))
 
-    def _service_env(self, service: ServiceSpec, index: int, port: int) -> dict[str, str]:
+    def service_env(self, service: ServiceSpec, index: int, port: int) -> dict[str, str]:
         assert self.links is not None
         env = dict(os.environ)
         env.update(
@@ -183,7 +184,7 @@ class Stack:
 
     # -- state -------------------------------------------------------------------------
 
-    def _save(self, status: str) -> StackState:
+    def save(self, status: str) -> StackState:
         backing: list[BackingInfo] = []
         if self.postgres is not None and self.postgres.process is not None:
             backing.append(
@@ -229,18 +230,18 @@ class Stack:
 
     # -- run and stop ------------------------------------------------------------------
 
-    def exited(self) -> list[str]:
-        """Names of services or backing processes that have died since start."""
+    def exited(self) -> list[ManagedProcess]:
+        """Services or backing processes that have died since they were (re)started."""
         processes = [r.process for r in self.replicas]
         processes += [p.process for p in (self.postgres, self.redis) if p and p.process]
         if self.toxiproxy is not None:
             processes.append(self.toxiproxy.process)
-        return [p.name for p in processes if p.poll() is not None]
+        return [p for p in processes if p.poll() is not None]
 
     def stop(self) -> None:
         """Stop services first, then Toxiproxy, then Redis and PostgreSQL. Safe to call twice."""
         if self.state is not None:
-            self._save("stopping")
+            self.save("stopping")
         for replica in self.replicas:
             replica.process.stop()
         if self.toxiproxy is not None:
@@ -249,7 +250,7 @@ class Stack:
             if backing is not None:
                 backing.stop()
         if self.state is not None and self.state_dir.exists():
-            self._save("stopped")
+            self.save("stopped")
 
 
 def _own_create_time() -> float:
@@ -258,12 +259,15 @@ def _own_create_time() -> float:
     return float(psutil.Process(os.getpid()).create_time())
 
 
-def wait_forever(stack: Stack, poll_s: float = 0.5) -> None:
-    """Block until interrupted; warn once about every child that dies on its own."""
-    reported: set[str] = set()
+def wait_forever(stack: Stack, poll_s: float = 0.1) -> None:
+    """Block until interrupted: answer control requests (restarts asked by chaos faults)
+    and warn once about every process that dies on its own."""
+    control = StackControl(stack)
+    reported: set[int] = set()
     while True:
-        for name in stack.exited():
-            if name not in reported:
-                reported.add(name)
-                print(f"spikekit: {name} exited", file=sys.stderr, flush=True)
+        control.handle_pending()
+        for process in stack.exited():
+            if process.pid not in reported:
+                reported.add(process.pid)
+                print(f"spikekit: {process.name} exited", file=sys.stderr, flush=True)
         time.sleep(poll_s)

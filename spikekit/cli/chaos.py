@@ -1,0 +1,242 @@
+"""``spikekit chaos``: the fault catalog, one fault by hand, the revert of a crash, a plan.
+
+``inject`` runs one fault against a running ``spikekit platform up`` in the foreground for
+``--duration`` (or until Ctrl-C) and reverts it on every way out; its journal goes to
+``<state-dir>/chaos/journal.jsonl`` so that ``chaos revert --all`` finds it after a crash.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from pydantic import ValidationError
+
+from spikekit.chaos.context import ChaosContext
+from spikekit.chaos.guard import TargetGuard
+from spikekit.chaos.journal import (
+    JOURNAL_FILE,
+    FaultError,
+    FaultInjected,
+    FaultReverted,
+    Journal,
+    JournalEvent,
+    RunEnded,
+    RunStarted,
+)
+from spikekit.chaos.registry import build_fault, catalog, fault_class
+from spikekit.chaos.revert import journal_path, revert_from_journal
+from spikekit.chaos.run import ChaosRun
+from spikekit.chaos.schedule import MonotonicClock, ScheduledFault, Scheduler
+from spikekit.cli import console
+from spikekit.errors import ChaosError, ConfigError
+from spikekit.reference_platform.control import running_state
+from spikekit.scenarios.durations import format_duration, parse_duration
+from spikekit.scenarios.faults import FAULT_TYPES, FaultBase
+from spikekit.scenarios.loader import load_scenario
+from spikekit.scenarios.timeline import timeline
+
+app = typer.Typer(help="Inject, plan and revert faults.", no_args_is_help=True)
+
+StateDir = Annotated[
+    Path,
+    typer.Option(
+        "--state-dir", envvar="SPIKEKIT_STATE_DIR", help="State folder of 'spikekit platform up'."
+    ),
+]
+AllowTarget = Annotated[
+    list[str] | None,
+    typer.Option("--allow-target", help="A host off this machine faults may touch (repeatable)."),
+]
+DEFAULT_STATE_DIR = Path(".spikekit/platform")
+
+
+@app.command("list")
+def list_(json: Annotated[bool, typer.Option("--json", help="Machine-readable.")] = False) -> None:
+    """The fault catalog: every fault type, its parameters and their defaults."""
+    entries = catalog()
+    if json:
+        console.print_json(
+            [{**e.__dict__, "params": [p.__dict__ for p in e.params]} for e in entries]
+        )
+        return
+    rows = []
+    for entry in entries:
+        params = ", ".join(
+            f"{p.name}={p.default}" if p.default != "required" else f"{p.name} (required)"
+            for p in entry.params
+        )
+        target = f"--target = {entry.target}" if entry.target else "-"
+        rows.append([entry.type, target, params or "-", entry.summary])
+    console.table(
+        "Faults (spikekit chaos inject TYPE --param k=v)",
+        ["type", "target", "parameters", "what"],
+        rows,
+        no_wrap=["type"],
+    )
+
+
+def _spec(fault: str, target: str | None, params: list[str], duration: float | None) -> FaultBase:
+    model = FAULT_TYPES.get(fault)
+    if model is None:
+        raise ConfigError(f"unknown fault {fault!r}; see 'spikekit chaos list'")
+    data: dict[str, Any] = {"type": fault, "at": 0, "duration": duration}
+    for item in params:
+        key, sep, text = item.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"--param {item!r}: expected KEY=VALUE, e.g. latency_ms=200")
+        data[key.strip()] = yaml.safe_load(text) if text else ""
+    if model.target_field is not None:
+        if target is not None:
+            data[model.target_field] = target
+    elif target is not None:
+        expected = model.model_construct(type=fault, at=0.0).target_name()
+        if target == expected:
+            return _validated(model, fault, data)
+        raise ConfigError(f"{fault} acts on {expected}; got --target {target!r}")
+    return _validated(model, fault, data)
+
+
+def _validated(model: type[FaultBase], fault: str, data: dict[str, Any]) -> FaultBase:
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        problems = []
+        for problem in error.errors():
+            name = ".".join(str(p) for p in problem["loc"])
+            option = "--target" if name == model.target_field else f"--param {name}"
+            problems.append(f"{option}: {problem['msg']}")
+        raise ConfigError(f"{fault}: " + "; ".join(problems)) from None
+
+
+def _context(state_dir: Path, toxiproxy: str | None, allow: list[str]) -> ChaosContext:
+    guard = TargetGuard(allow)
+    if running_state(state_dir) is not None:
+        return ChaosContext.for_platform(state_dir, guard=guard, toxiproxy_url=toxiproxy)
+    if toxiproxy is None:
+        raise ConfigError(
+            f"no platform is running from {state_dir}: start one (spikekit platform up --detach) "
+            "or give --toxiproxy URL for a platform of your own"
+        )
+    return ChaosContext(guard=guard, toxiproxy_url=toxiproxy)
+
+
+def _show(event: JournalEvent) -> None:
+    if isinstance(event, FaultInjected):
+        lag = "" if event.started_t is None else f" ({event.started_t * 1000:.0f} ms after start)"
+        console.info(f"injected {event.fault_id} on {event.target}{lag}")
+    elif isinstance(event, FaultReverted):
+        if event.ok:
+            console.info(f"reverted {event.fault_id}: {event.outcome}")
+        else:
+            console.error(f"revert of {event.fault_id} failed: {event.error}")
+    elif isinstance(event, FaultError) and event.phase == "inject":
+        console.error(f"{event.fault_id} could not be injected: {event.error}")
+
+
+@app.command()
+def inject(
+    fault: Annotated[str, typer.Argument(help="Fault type, e.g. network.latency.")],
+    target: Annotated[
+        str | None, typer.Option(help="Link, service, consumer, stream, provider or container.")
+    ] = None,
+    param: Annotated[
+        list[str] | None, typer.Option("--param", help="KEY=VALUE parameter (repeatable).")
+    ] = None,
+    duration: Annotated[
+        str | None, typer.Option(help="How long, e.g. 30s (default: until Ctrl-C).")
+    ] = None,
+    state_dir: StateDir = DEFAULT_STATE_DIR,
+    journal: Annotated[Path | None, typer.Option(help="Journal file to append to.")] = None,
+    toxiproxy: Annotated[str | None, typer.Option(help="Your own Toxiproxy API URL.")] = None,
+    allow_target: AllowTarget = None,
+) -> None:
+    """Put one fault on the running platform, in the foreground; it is reverted at the end."""
+    try:
+        seconds = None if duration is None else parse_duration(duration)
+    except ValueError as error:
+        raise ConfigError(f"--duration: {error}") from None
+    if seconds == 0:
+        raise ConfigError("--duration: more than 0 s, or leave it out for until Ctrl-C")
+    spec = _spec(fault, target, param or [], seconds)
+    ctx = _context(state_dir, toxiproxy, allow_target or [])
+    fault_id = f"{fault.replace('.', '-')}-{time.strftime('%Y%m%dT%H%M%S')}"
+    chaos_fault = build_fault(spec, ctx, fault_id=fault_id, duration_s=seconds)
+    chaos_fault.check()
+    path = journal or state_dir / "chaos" / JOURNAL_FILE
+    length = f"for {format_duration(seconds)}" if seconds else "until Ctrl-C"
+    console.progress(f"{chaos_fault.description} {length}; journal: {path}")
+    with Journal(path) as sink:
+        sink.write(
+            RunStarted(
+                **sink.stamp(), scenario=f"chaos inject {fault}", planned_duration_s=seconds or 0.0
+            )
+        )
+        scheduler = Scheduler(
+            [ScheduledFault(chaos_fault, 0.0, seconds)],
+            clock=MonotonicClock(sink.started),
+            sinks=[sink, _show],
+        )
+        status = "completed"
+        try:
+            with ChaosRun(scheduler) as run:
+                while not run.wait(0.2):
+                    pass
+                while seconds is None and chaos_fault.active:  # until Ctrl-C
+                    time.sleep(0.2)
+        except KeyboardInterrupt:
+            status = "interrupted"
+        finally:
+            sink.write(RunEnded(**sink.stamp(), status=status))
+    failed = scheduler.runs[fault_id].error
+    if failed:
+        raise ChaosError(fault_id, failed)
+
+
+@app.command()
+def revert(
+    path: Annotated[
+        Path | None, typer.Argument(help="Run folder or journal.jsonl (default: the platform's).")
+    ] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Revert every fault still on.")] = False,
+    state_dir: StateDir = DEFAULT_STATE_DIR,
+    allow_target: AllowTarget = None,
+) -> None:
+    """Revert every fault a crashed run or inject left on, from its journal."""
+    if not all_:
+        raise ConfigError("say --all: every fault still on in the journal is reverted")
+    source = journal_path(path or state_dir / "chaos" / JOURNAL_FILE)
+    outcomes = revert_from_journal(source, ChaosContext(guard=TargetGuard(allow_target or [])))
+    if not outcomes:
+        console.info(f"nothing to revert: every fault in {source} is off")
+        return
+    rows = [
+        [e.fault_id, e.target, "ok" if e.ok else "FAILED", (e.outcome or e.error or "")]
+        for e in outcomes
+    ]
+    console.table(f"Reverted from {source}", ["fault", "target", "", "outcome"], rows)
+    failed = [e.fault_id for e in outcomes if not e.ok]
+    if failed:
+        raise ChaosError("revert", f"could not revert {', '.join(failed)}; run it again")
+
+
+@app.command()
+def plan(
+    scenario: Annotated[str, typer.Argument(help="A built-in scenario name or a YAML file.")],
+) -> None:
+    """Print the scenario's timeline of load and faults; touches nothing."""
+    loaded = load_scenario(scenario)
+    for spec in loaded.faults:
+        fault_class(spec.type)
+    rows = [[e.when, e.kind, e.text] for e in timeline(loaded)]
+    title = f"{loaded.name}: {format_duration(loaded.planned_duration_s)}"
+    console.table(title, ["when", "", "what"], rows, no_wrap=["when"])
+    for stop in loaded.stop_conditions:
+        side = "below" if stop.is_floor else "above"
+        console.info(
+            f"stop when {stop.metric.value} on {stop.endpoint} stays {side} {stop.threshold:g} "
+            f"for {format_duration(stop.sustained)}"
+        )
