@@ -119,6 +119,11 @@ def default_stack() -> StackSpec:
                 needs=("postgres", "redis"),
             ),
             ServiceSpec(
+                name="auth",
+                app="spikekit.reference_platform.auth.entrypoints.app:create_app",
+                needs=("postgres", "redis"),
+            ),
+            ServiceSpec(
                 name="gateway",
                 app="spikekit.reference_platform.gateway.app:create_app",
                 needs=("postgres", "redis"),

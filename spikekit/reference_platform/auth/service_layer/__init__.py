@@ -1,0 +1,1 @@
+"""The auth use cases and the interfaces they need from storage."""

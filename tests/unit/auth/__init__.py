@@ -1,0 +1,1 @@
+"""Unit tests of the auth service: rules, settings, use cases on fakes."""
