@@ -8,7 +8,17 @@ import typer
 from typer.core import TyperGroup
 
 from spikekit import __version__
-from spikekit.cli import chaos, compare, console, demo, doctor, platform, report, scenarios
+from spikekit.cli import (
+    chaos,
+    compare,
+    console,
+    demo,
+    doctor,
+    platform,
+    report,
+    scenarios,
+    worker,
+)
 from spikekit.cli.exit_codes import exit_code_for
 from spikekit.errors import SpikekitError
 
@@ -39,6 +49,7 @@ app.command("doctor")(doctor.doctor)
 app.command("demo")(demo.demo)
 app.command("report")(report.report)
 app.command("compare")(compare.compare)
+app.command("worker")(worker.worker)
 
 
 def _version(value: bool) -> None:

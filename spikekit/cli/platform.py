@@ -12,6 +12,7 @@ import typer
 from spikekit.cli import console
 from spikekit.errors import ConfigError, StackError
 from spikekit.reference_platform import control
+from spikekit.reference_platform.population import DEFAULT_PLAYERS
 from spikekit.reference_platform.spec import Profile, StackSpec, ToxiproxyMode, default_stack
 from spikekit.reference_platform.state import StackState
 from spikekit.reference_platform.supervisor import Stack, wait_forever
@@ -52,7 +53,8 @@ def _show(state: StackState) -> None:
         rows.append(
             ["toxiproxy", str(state.toxiproxy.pid), state.toxiproxy_api, state.toxiproxy.log]
         )
-    console.table(f"spikekit platform ({state.profile})", ["service", "PID", "URL", "log"], rows)
+    title = f"spikekit platform ({state.profile}, {state.players:,} players)"
+    console.table(title, ["service", "PID", "URL", "log"], rows)
     if state.toxiproxy is None:
         console.warn("toxiproxy-server not found: network faults are unavailable (make install)")
 
@@ -70,13 +72,19 @@ def up(
     toxiproxy: Annotated[
         ToxiproxyMode, typer.Option(help="Put Toxiproxy on every link: auto, on (required), off.")
     ] = ToxiproxyMode.AUTO,
+    players: Annotated[
+        int, typer.Option(min=0, help="Players to seed: funded accounts and logins (0: none).")
+    ] = DEFAULT_PLAYERS,
 ) -> None:
     """Start PostgreSQL, Redis, Toxiproxy and the platform's services on 127.0.0.1."""
     counts = _parse_replicas(replicas or [])
-    spec: StackSpec = default_stack().with_options(profile=profile, toxiproxy=toxiproxy)
+    spec: StackSpec = default_stack().with_options(
+        profile=profile, toxiproxy=toxiproxy, players=players
+    )
     spec = spec.with_replicas(**counts)
     if detach:
         args = ["--profile", profile.value, "--toxiproxy", toxiproxy.value]
+        args += ["--players", str(players)]
         for value in replicas or []:
             args += ["--replicas", value]
         console.progress(f"starting the platform in the background from {state_dir} ...")

@@ -45,6 +45,7 @@ class PlatformStatus(BaseModel):
     state_dir: str
     status: str | None = None
     profile: str | None = None
+    players: int = 0
     supervisor_pid: int | None = None
     toxiproxy_api: str | None = None
     services: list[ServiceStatus] = []
@@ -144,6 +145,7 @@ def status(state_dir: Path, timeout: float = 2.0) -> PlatformStatus:
         state_dir=state.state_dir,
         status=state.status,
         profile=state.profile,
+        players=state.players,
         supervisor_pid=state.supervisor.pid,
         toxiproxy_api=state.toxiproxy_api,
         services=services,

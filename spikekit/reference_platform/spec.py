@@ -62,6 +62,9 @@ class StackSpec(BaseModel):
     services: tuple[ServiceSpec, ...]
     profile: Profile = Profile.RESILIENT
     toxiproxy: ToxiproxyMode = ToxiproxyMode.AUTO
+    players: int = Field(
+        default=0, ge=0, le=10_000_000, description="players seeded once the services are up"
+    )
 
     @model_validator(mode="after")
     def _needs_exist(self) -> StackSpec:
@@ -96,15 +99,20 @@ class StackSpec(BaseModel):
             s.model_copy(update={"replicas": replicas.get(s.name, s.replicas)})
             for s in self.services
         )
-        return StackSpec(services=services, profile=self.profile, toxiproxy=self.toxiproxy)
+        return self.model_copy(update={"services": services})
 
     def with_options(
-        self, *, profile: Profile | None = None, toxiproxy: ToxiproxyMode | None = None
+        self,
+        *,
+        profile: Profile | None = None,
+        toxiproxy: ToxiproxyMode | None = None,
+        players: int | None = None,
     ) -> StackSpec:
         return self.model_copy(
             update={
                 "profile": profile or self.profile,
                 "toxiproxy": toxiproxy or self.toxiproxy,
+                "players": self.players if players is None else players,
             }
         )
 

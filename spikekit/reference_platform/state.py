@@ -61,6 +61,7 @@ class StackState(BaseModel):
     status: Literal["starting", "ready", "stopping", "stopped"]
     state_dir: str
     profile: str
+    players: int = 0  # seeded players (accounts and logins)
     supervisor: ProcessInfo
     toxiproxy_api: str | None = None
     toxiproxy: ProcessInfo | None = None

@@ -21,6 +21,7 @@ from spikekit.processes import ManagedProcess, spawn, wait_until
 from spikekit.reference_platform import state as state_file
 from spikekit.reference_platform.control_api import StackControl
 from spikekit.reference_platform.links import LinkPlan, Toxiproxy, plan_links
+from spikekit.reference_platform.population import seed_population
 from spikekit.reference_platform.postgres import PostgresServer
 from spikekit.reference_platform.redis_server import RedisServer
 from spikekit.reference_platform.spec import Backing, ServiceSpec, StackSpec
@@ -76,6 +77,7 @@ class Stack:
         self.links: LinkPlan | None = None
         self.replicas: list[_Replica] = []
         self.state: StackState | None = None
+        self.seeded_players = 0
 
     def __enter__(self) -> Stack:
         self.start()
@@ -95,6 +97,7 @@ class Stack:
             self._start_services()
             self.save("starting")
             self._wait_healthy()
+            self._seed()
         except BaseException:
             self.stop()
             raise
@@ -182,6 +185,13 @@ class Stack:
                         process.name, f"{reason}\n{process.log_tail()}", str(process.log_file)
                     )
 
+    def _seed(self) -> None:
+        names = set(self.spec.names)
+        if self.spec.players == 0 or not {"wallet", "auth"} <= names or self.postgres is None:
+            return
+        report = seed_population(self.postgres.dsn, self.spec.players)
+        self.seeded_players = report.players
+
     # -- state -------------------------------------------------------------------------
 
     def save(self, status: str) -> StackState:
@@ -212,6 +222,7 @@ class Stack:
                 "status": status,
                 "state_dir": str(self.state_dir),
                 "profile": self.spec.profile.value,
+                "players": self.seeded_players,
                 "supervisor": {
                     "name": "supervisor",
                     "pid": os.getpid(),

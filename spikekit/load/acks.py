@@ -1,0 +1,124 @@
+"""The client-side log of acknowledged wallet transactions (``acked_transactions.jsonl``).
+
+What is logged follows docs/gateway-api.md ("What the load engine logs"): a ``202`` deposit
+or withdrawal, and a ``200`` round as a ``bet`` plus, when it won, a ``win``. Each worker
+appends to its own file (:class:`AckLog`); the runner merges the files by time
+(:func:`merge_ack_files`) into the run directory. Pure Python, no Locust.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import IO, Any
+
+
+class AckKind(StrEnum):
+    DEPOSIT = "deposit"
+    WITHDRAWAL = "withdrawal"
+    BET = "bet"
+    WIN = "win"
+
+
+@dataclass(frozen=True)
+class Ack:
+    """One line of ``acked_transactions.jsonl``, fields in the documented order."""
+
+    ts: float
+    kind: AckKind
+    player_id: str
+    tx_id: str
+    amount: int
+    balance_after: int | None = None
+
+    def to_line(self) -> str:
+        record = asdict(self)
+        record["kind"] = self.kind.value
+        record["ts"] = round(self.ts, 6)
+        return json.dumps(record, separators=(",", ":")) + "\n"
+
+
+def payment_ack(
+    ts: float, kind: AckKind, player_id: str, body: Mapping[str, Any], amount: int
+) -> Ack | None:
+    """A ``202`` deposit (``deposit_id``) or withdrawal (``withdrawal_id``); None if malformed."""
+    key = "deposit_id" if kind is AckKind.DEPOSIT else "withdrawal_id"
+    tx_id = body.get(key)
+    if tx_id is None:
+        return None
+    return Ack(ts, kind, player_id, str(tx_id), int(amount))
+
+
+def round_acks(ts: float, player_id: str, body: Mapping[str, Any]) -> list[Ack]:
+    """A ``200`` round: its bet, and its win when ``win > 0``; [] if malformed."""
+    try:
+        provider = str(body["provider"])
+        bet, win = int(body["bet"]), int(body.get("win") or 0)
+        balance = body.get("balance")
+        balance_after = None if balance is None else int(balance)
+        acks = [
+            Ack(ts, AckKind.BET, player_id, f"{provider}:{body['bet_tx_id']}", bet, balance_after)
+        ]
+        if win > 0:
+            win_tx = f"{provider}:{body['win_tx_id']}"
+            acks.append(Ack(ts, AckKind.WIN, player_id, win_tx, win, balance_after))
+    except (KeyError, TypeError, ValueError):
+        return []
+    return acks
+
+
+class AckLog:
+    """Appends acks to one file; buffered, flushed by the caller (every second) and on close."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._file: IO[str] | None = path.open("a", encoding="utf-8", buffering=1 << 16)
+        self.count = 0
+
+    def write(self, acks: Sequence[Ack]) -> None:
+        if self._file is None:
+            return
+        for ack in acks:
+            self._file.write(ack.to_line())
+        self.count += len(acks)
+
+    def flush(self) -> None:
+        if self._file is not None:
+            self._file.flush()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+def _lines(handle: IO[str]) -> Iterator[tuple[float, str]]:
+    for line in handle:
+        if not line.endswith("\n"):
+            return  # a torn last line (a worker killed mid-write): not an acknowledgement
+        try:
+            yield float(json.loads(line)["ts"]), line
+        except (ValueError, KeyError, TypeError):
+            continue
+
+
+def merge_ack_files(sources: Sequence[Path], destination: Path) -> int:
+    """Merge per-worker files (each in time order) into one, by ``ts``; returns the lines."""
+    count = 0
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    with ExitStack() as stack, destination.open("w", encoding="utf-8") as out:
+        streams = [
+            _lines(stack.enter_context(path.open(encoding="utf-8")))
+            for path in sources
+            if path.is_file()
+        ]
+        for _, line in heapq.merge(*streams, key=lambda item: item[0]):
+            out.write(line)
+            count += 1
+    return count

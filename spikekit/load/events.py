@@ -1,0 +1,58 @@
+"""Lifecycle hooks of a load run: the runner fires them, the dashboard, journal and chaos
+schedule subscribe (no imports between them).
+
+=================  ====================================  =================================
+hook               argument                              fired
+=================  ====================================  =================================
+``started``        :class:`LoadStarted`                  when the shape starts (t = 0)
+``second_elapsed`` :class:`~spikekit.load.recorder.SecondSummary`  once per final second
+``ended``          :class:`~spikekit.load.result.LoadResult`       after the files are written
+=================  ====================================  =================================
+
+Listeners run on the thread that called :meth:`~spikekit.load.runner.LoadRunner.wait`; an
+exception in a listener ends the run (the runner still stops every process).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from spikekit.load.recorder import SecondSummary
+from spikekit.load.result import LoadResult
+
+T = TypeVar("T")
+
+
+class EventHook(Generic[T]):
+    """A list of listeners called in order with one argument."""
+
+    def __init__(self) -> None:
+        self._listeners: list[Callable[[T], None]] = []
+
+    def add_listener(self, listener: Callable[[T], None]) -> Callable[[T], None]:
+        """Subscribe; returns the listener so it can be used as a decorator."""
+        self._listeners.append(listener)
+        return listener
+
+    def remove_listener(self, listener: Callable[[T], None]) -> None:
+        self._listeners.remove(listener)
+
+    def fire(self, value: T) -> None:
+        for listener in list(self._listeners):
+            listener(value)
+
+
+@dataclass(frozen=True)
+class LoadStarted:
+    started_at: float  # Unix time of t = 0 (the run's clock for the journal and the chaos)
+    workers: int
+    planned_duration_s: float
+
+
+@dataclass
+class LoadEvents:
+    started: EventHook[LoadStarted] = field(default_factory=EventHook)
+    second_elapsed: EventHook[SecondSummary] = field(default_factory=EventHook)
+    ended: EventHook[LoadResult] = field(default_factory=EventHook)

@@ -1,0 +1,210 @@
+"""The Locust master process: ``python -m spikekit.load.master ...`` (started by the runner).
+
+It waits for its workers, sends each the scenario (``spikekit_setup``), starts the shape at
+``started_at``, records every second (:class:`~spikekit.load.recorder.Recorder`) and tells
+the runner through ``--live`` (one JSON line per event). It stops on its own when the shape
+ends, at ``--deadline`` seconds, or on SIGTERM; then it writes the run directory's files.
+Exit codes: 0 completed or stopped, 3 workers never came, 4 recorder failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import gevent
+import psutil
+from locust.env import Environment
+from locust.runners import STATE_STOPPED, MasterRunner
+
+from spikekit.load.journeys import PERSONAS
+from spikekit.load.locust_shape import STOP_RATE, ScenarioShape
+from spikekit.load.outputs import write_outputs
+from spikekit.load.players import class_weights
+from spikekit.load.protocol import SECOND_MESSAGE, SETUP_MESSAGE, Setup, WorkerSecond
+from spikekit.load.recorder import Recorder
+from spikekit.load.shape_driver import ShapeDriver
+from spikekit.scenarios import Scenario
+
+EXIT_NO_WORKERS = 3
+#: Between the workers being ready and t = 0 (the setup message travels first).
+START_DELAY_S = 0.5
+#: Past the shape's end before the players stop (the workers count the last second first).
+END_HOLD_S = 0.3
+#: After the players stopped, how long to wait for the workers' last seconds.
+DRAIN_S = 3.0
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="spikekit-load-master")
+    parser.add_argument("--scenario-file", type=Path, required=True, help="Scenario as JSON.")
+    parser.add_argument("--host", required=True, help="Base URL of the target.")
+    parser.add_argument("--bind", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--expect-workers", type=int, required=True)
+    parser.add_argument("--run-dir", type=Path, required=True)
+    parser.add_argument("--live", type=Path, required=True)
+    parser.add_argument("--deadline", type=float, required=True, help="Seconds after t = 0.")
+    parser.add_argument("--stop-timeout", type=float, default=10.0)
+    parser.add_argument("--startup-timeout", type=float, default=60.0)
+    return parser.parse_args(argv)
+
+
+class Live:
+    """The line-per-event channel to the runner (a file it tails)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = path.open("a", encoding="utf-8")
+
+    def emit(self, event: str, **fields: Any) -> None:
+        self._file.write(json.dumps({"event": event, **fields}) + "\n")
+        self._file.flush()
+
+
+def user_classes(scenario: Scenario) -> list[Any]:
+    weights = class_weights(scenario.personas)
+    classes = [cls for cls in PERSONAS if cls.__name__ in weights]
+    for cls in classes:
+        cls.weight = weights[cls.__name__]
+    return classes
+
+
+class Master:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.scenario = Scenario.model_validate_json(args.scenario_file.read_text("utf-8"))
+        self.driver = ShapeDriver(self.scenario)
+        self.live = Live(args.live)
+        self.env = Environment(
+            user_classes=user_classes(self.scenario),
+            shape_class=ScenarioShape(self.driver),
+            host=args.host,
+            stop_timeout=args.stop_timeout,
+        )
+        self.runner: MasterRunner = self.env.create_master_runner(args.bind, args.port)
+        self.stop_reason: str | None = None
+        self.recorder: Recorder | None = None
+        self.started_at = 0.0
+        self.process = psutil.Process()
+
+    def wait_for_workers(self) -> bool:
+        self.live.emit("listening", port=self.args.port, expect_workers=self.args.expect_workers)
+        deadline = time.monotonic() + self.args.startup_timeout
+        while len(self.runner.clients.ready) < self.args.expect_workers:
+            if time.monotonic() > deadline or self.stop_reason:
+                return False
+            gevent.sleep(0.1)
+        return True
+
+    def start(self) -> None:
+        workers = sorted(c.id for c in self.runner.clients.ready)
+        names = [f"worker-{i}" for i in range(len(workers))]
+        self.started_at = time.time() + START_DELAY_S
+        self.recorder = Recorder(self.driver.second_target, names)
+        self.runner.register_message(SECOND_MESSAGE, self.on_second)
+        scenario = self.scenario.model_dump(mode="json")
+        for index, client_id in enumerate(workers):
+            setup = Setup(scenario, index, len(workers), self.started_at)
+            self.runner.send_message(SETUP_MESSAGE, setup.to_wire(), client_id)
+        gevent.sleep(max(0.0, self.started_at - time.time()))
+        self.runner.start_shape()
+        self.live.emit("started", started_at=self.started_at, workers=len(workers))
+
+    def on_second(self, environment: Environment, msg: Any, **_: Any) -> None:
+        if self.recorder is not None:
+            self.recorder.add(WorkerSecond.from_wire(msg.data))
+
+    def elapsed(self) -> float:
+        return time.time() - self.started_at
+
+    def publish(self, final: bool = False) -> None:
+        assert self.recorder is not None
+        rows = self.recorder.finish() if final else self.recorder.due(self.elapsed())
+        for summary in rows:
+            self.live.emit("second", **summary.to_json())
+
+    def run(self) -> str:
+        """Until the shape ends, the deadline passes or SIGTERM; returns the status."""
+        assert self.recorder is not None
+        next_sample = 1
+        status = "completed"
+        while True:
+            gevent.sleep(0.2)
+            elapsed = self.elapsed()
+            if elapsed >= next_sample:
+                cpu, rss = self.process.cpu_percent(None), self.process.memory_info().rss
+                self.recorder.add_master_sample(next_sample - 1, cpu, rss)
+                next_sample += 1
+            self.publish()
+            if self.stop_reason is not None:
+                status = "stopped"
+                break
+            if elapsed >= self.args.deadline:
+                status, self.stop_reason = "aborted", f"deadline of {self.args.deadline:.0f} s"
+                break
+            if self.driver.ended(elapsed - END_HOLD_S):
+                break
+        self.stop_players()
+        return status
+
+    def stop_players(self) -> None:
+        """Scale to no players (each finishes its action), then collect the last seconds.
+
+        Not Locust's ``stop()``: a worker handling that message sleeps ``stop_timeout`` in
+        its message loop and would miss our quit.
+        """
+        if self.runner.shape_greenlet is not None:
+            self.runner.shape_greenlet.kill(block=True)
+            self.runner.shape_greenlet = None
+        stopper = gevent.spawn(self.runner.start, 0, STOP_RATE)
+        until = time.monotonic() + self.args.stop_timeout + 2.0
+        while time.monotonic() < until and not (stopper.dead and self.runner.user_count == 0):
+            gevent.sleep(0.2)
+        last = int(self.elapsed())
+        drain_until = time.monotonic() + DRAIN_S
+        assert self.recorder is not None
+        while time.monotonic() < drain_until and not self.recorder.all_reported(last):
+            gevent.sleep(0.2)
+
+    def request_stop(self, reason: str) -> None:
+        self.stop_reason = self.stop_reason or reason
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s master %(levelname)s %(message)s")
+    master = Master(args)
+    gevent.signal_handler(signal.SIGTERM, master.request_stop, "stopped by the runner")
+    if not master.wait_for_workers():
+        ready = len(master.runner.clients.ready)
+        reason = f"{ready} of {args.expect_workers} workers connected"
+        master.live.emit("ended", status="aborted", reason=reason)
+        master.runner.quit()
+        return EXIT_NO_WORKERS
+    master.start()
+    status = master.run()
+    master.publish(final=True)
+    assert master.recorder is not None
+    files = write_outputs(master.recorder, args.run_dir)
+    master.live.emit(
+        "ended",
+        status=status,
+        reason=master.stop_reason,
+        files=[str(f) for f in files],
+        late_reports=master.recorder.late_reports,
+    )
+    if master.runner.state != STATE_STOPPED:
+        logging.info("players still stopping at exit (state %s)", master.runner.state)
+    master.runner.quit()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,303 @@
+"""The players, as Locust ``FastHttpUser`` classes (imported only in Locust processes).
+
+Each persona is a small state machine: one Locust task, :meth:`Player.step`, performs the
+next action of its journey (one request and its retries), then the player thinks for the
+scenario's think time. Stopping players therefore finish their action and are never killed
+half-way through a wallet call (given ``stop_timeout`` above the network timeout).
+
+All users of a worker share one keep-alive connection pool (:func:`configure_pool`): an
+edge in front of the origin, not a socket per player (docs/load-model.md).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from geventhttpclient.client import HTTPClientPool
+from locust import task
+from locust.contrib.fasthttp import FastHttpUser
+
+from spikekit.load.acks import AckKind, payment_ack, round_acks
+from spikekit.load.context import Identity, WorkerContext
+from spikekit.load.impatience import Reaction, classify, parse_retry_after
+
+#: Wait of an open-model user whose session is over (it idles until the run stops).
+IDLE_WAIT_S = 3600.0
+FALLBACK_GAMES = ("starburst-nova", "book-of-ra-redux")
+
+_context: WorkerContext | None = None
+
+
+def set_context(context: WorkerContext) -> None:
+    global _context
+    _context = context
+
+
+def context() -> WorkerContext:
+    if _context is None:
+        raise RuntimeError("the master's setup has not arrived: no players yet")
+    return _context
+
+
+def configure_pool(connections: int, network_timeout_s: float, connect_timeout_s: float) -> None:
+    """Give every persona one shared pool of at most ``connections`` keep-alive sockets."""
+    Player.client_pool = HTTPClientPool(
+        concurrency=connections,
+        network_timeout=network_timeout_s,
+        connection_timeout=connect_timeout_s,
+        insecure=True,
+    )
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: dict[str, Any]
+    ok: bool
+
+
+@dataclass(frozen=True)
+class Game:
+    slug: str
+    family: str
+
+
+class Player(FastHttpUser):
+    """What every persona does: log in, browse, play, pay — impatiently."""
+
+    abstract = True
+    bets: ClassVar[Sequence[int]] = (10, 20, 50, 100, 200)
+    deposits: ClassVar[Sequence[int]] = (1000, 2000, 5000)
+    deposit_chance: ClassVar[float] = 0.05
+
+    def on_start(self) -> None:
+        ctx = context()
+        self.ctx = ctx
+        self.me: Identity = ctx.new_identity()
+        self.rng = self.me.rng
+        seeded = ctx.picker.credentials(self.me.index)
+        self.login_as: tuple[str, str] | None = (seeded.username, seeded.password)
+        self.player_id = seeded.player_id
+        self.token: str | None = None
+        self.games: list[Game] = []
+        self.game: str | None = None
+        self.session_id: str | None = None
+        self.balance: int | None = None
+        self.needs_money = False
+        self.deadline: float | None = None
+        self.in_session = False
+        if ctx.session_length_s is not None and not ctx.session_open():
+            ctx.turned_away += 1
+            return
+        if ctx.session_length_s is not None:
+            self.deadline = time.monotonic() + ctx.session_length_s
+        self.in_session = True
+        ctx.active += 1
+
+    def on_stop(self) -> None:
+        self._end_session()
+        self.ctx.slots.release(self.me.slot)
+
+    def _end_session(self) -> None:
+        if self.in_session:
+            self.in_session = False
+            self.ctx.active -= 1
+
+    def wait_time(self) -> float:
+        if not self.in_session:
+            return IDLE_WAIT_S
+        think = self.ctx.scenario.think_time
+        return self.rng.uniform(think.min, think.max)
+
+    @task
+    def step(self) -> None:
+        if not self.in_session:
+            return
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            self._end_session()  # the open model's session is over: the player leaves
+            return
+        if self.token is None:
+            self.login()
+        else:
+            self.act()
+
+    def act(self) -> None:
+        """One action of a logged-in player; personas override it."""
+        self.play()
+
+    # --- requests with impatience ----------------------------------------------------------
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        name: str,
+        *,
+        body: dict[str, Any] | None = None,
+        expect: Sequence[int] = (200,),
+        accept: Sequence[int] = (),
+    ) -> Answer:
+        """One action's request, retried or refreshed as the scenario's impatience says.
+
+        ``expect``: success codes; ``accept``: business answers (e.g. 402) that are correct
+        behaviour of the platform, counted as successes and never retried.
+        """
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        attempt = 0
+        while True:
+            began = time.perf_counter()
+            with self.client.request(
+                method, path, name=name, json=body, headers=headers, catch_response=True
+            ) as response:
+                status = int(response.status_code or 0)
+                ok = status in expect or status in accept
+                if ok:
+                    response.success()  # else: Locust keeps the status or socket error
+                parsed = _json(response.content) if ok else {}
+                retry_after = _header(response.headers, "Retry-After")
+            elapsed = time.perf_counter() - began
+            if status == 401:
+                self.token = self.session_id = None  # session lost: log in again
+                return Answer(status, {}, False)
+            outcome = classify(
+                ok=ok,
+                elapsed_s=elapsed,
+                slow_threshold_s=self.ctx.scenario.impatience.slow_threshold,
+            )
+            decision = self.me.policy.decide(outcome, attempt, parse_retry_after(retry_after))
+            if not decision.again:
+                return Answer(status, parsed, ok and decision.reaction is not Reaction.GIVE_UP)
+            attempt += 1
+            if decision.delay_s > 0:
+                time.sleep(decision.delay_s)  # gevent-patched: yields to other players
+
+    # --- journey steps ---------------------------------------------------------------------
+
+    def login(self) -> None:
+        if self.login_as is None:
+            return
+        username, password = self.login_as
+        answer = self.call(
+            "POST", "/api/login", "/api/login", body={"username": username, "password": password}
+        )
+        if answer.ok and "token" in answer.body:
+            self.token = str(answer.body["token"])
+            self.player_id = str(answer.body.get("player_id", self.player_id))
+
+    def lobby(self) -> None:
+        answer = self.call("GET", "/api/lobby", "/api/lobby")
+        if answer.ok:
+            games = answer.body.get("games") or []
+            self.games = [
+                Game(str(g["id"]), str(g.get("family", ""))) for g in games if "id" in g
+            ] or self.games
+
+    def pick_game(self) -> str:
+        games = self.games or [Game(slug, "slots") for slug in FALLBACK_GAMES]
+        focus = self.ctx.scenario.games
+        if focus.family is not None and self.rng.random() < focus.share:
+            favoured = [g for g in games if g.family == focus.family]
+            games = favoured or games
+        return self.rng.choice(games).slug
+
+    def launch(self) -> None:
+        game = self.pick_game()
+        answer = self.call("POST", f"/api/games/{game}/launch", "/api/games/{game}/launch")
+        if answer.ok and "session_id" in answer.body:
+            self.game, self.session_id = game, str(answer.body["session_id"])
+
+    def round(self) -> None:
+        if self.game is None or self.session_id is None:
+            return
+        bet = self.rng.choice(self.bets)
+        if self.balance is not None and self.balance < bet:
+            self.needs_money = True
+            return
+        answer = self.call(
+            "POST",
+            f"/api/games/{self.game}/rounds",
+            "/api/games/{game}/rounds",
+            body={"session_id": self.session_id, "bet": bet},
+            accept=(402,),
+        )
+        if answer.status == 402:
+            self.needs_money = True
+        elif answer.status == 404:
+            self.session_id = None
+        elif answer.ok:
+            acks = round_acks(time.time(), self.player_id, answer.body)
+            self.ctx.acks.write(acks)
+            if acks:
+                self.balance = acks[0].balance_after
+
+    def deposit(self) -> str | None:
+        amount = self.rng.choice(self.deposits)
+        key = f"{self.player_id}-{self.me.serial}-{self.rng.getrandbits(48):012x}"
+        answer = self.call(
+            "POST",
+            "/api/deposits",
+            "/api/deposits",
+            body={"amount": amount, "idempotency_key": key},
+            expect=(202,),
+        )
+        if not answer.ok:
+            return None
+        ack = payment_ack(time.time(), AckKind.DEPOSIT, self.player_id, answer.body, amount)
+        if ack is None:
+            return None
+        self.ctx.acks.write([ack])
+        self.needs_money = False
+        self.balance = None  # credited later, by the payment workers
+        return ack.tx_id
+
+    def withdraw(self, amount: int) -> None:
+        key = f"{self.player_id}-w{self.me.serial}-{self.rng.getrandbits(48):012x}"
+        answer = self.call(
+            "POST",
+            "/api/withdrawals",
+            "/api/withdrawals",
+            body={"amount": amount, "idempotency_key": key},
+            expect=(202,),
+            accept=(402,),
+        )
+        if answer.status == 202:
+            ack = payment_ack(time.time(), AckKind.WITHDRAWAL, self.player_id, answer.body, amount)
+            if ack is not None:
+                self.ctx.acks.write([ack])
+
+    def check_balance(self) -> None:
+        answer = self.call("GET", "/api/balance", "/api/balance")
+        if answer.ok and "balance" in answer.body:
+            self.balance = int(answer.body["balance"])
+
+    def play(self) -> None:
+        """lobby → launch → rounds, depositing when the money runs out (or on a whim)."""
+        if not self.games:
+            self.lobby()
+        elif self.session_id is None:
+            self.launch()
+        elif self.needs_money or self.rng.random() < self.deposit_chance:
+            self.deposit()
+        else:
+            self.round()
+
+
+def _json(content: bytes | None) -> dict[str, Any]:
+    if not content:
+        return {}
+    try:
+        value = json.loads(content)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _header(headers: Any, name: str) -> str | None:
+    if not headers:
+        return None
+    value = headers.get(name)
+    return None if value is None else str(value)

@@ -1,0 +1,293 @@
+"""The load recorder (runs in the Locust master): per-second rows from the workers' reports.
+
+Workers report every run second (:class:`~spikekit.load.protocol.WorkerSecond`). A second
+is *final* once every worker has reported it or a later one, or ``lateness_s`` after it
+ended (a worker that died or lags does not hold the run up). Final seconds become rows —
+per endpoint and ``"*"`` — their histograms are folded into the whole-run histograms and
+dropped, so memory stays flat however long the run. A report arriving after its second
+was final still counts in the requests and failures of that row and in the whole-run
+histograms (not in that second's percentiles).
+
+Pure Python (hdrh, no Locust), so it is unit-tested directly; :mod:`spikekit.load.outputs`
+writes what it collected into the run directory.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from hdrh.histogram import HdrHistogram
+
+from spikekit.load import histograms as hdr
+from spikekit.load.protocol import WorkerSecond
+
+ALL = "*"
+MIB = 1024 * 1024
+
+
+@dataclass
+class _Accumulator:
+    histogram: HdrHistogram = field(default_factory=hdr.new_histogram)
+    requests: int = 0
+    failures: int = 0
+    generator_errors: int = 0
+
+
+@dataclass
+class TimeseriesRow:
+    t: int
+    endpoint: str
+    requests: int
+    failures: int
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    max_ms: float
+
+
+@dataclass(frozen=True)
+class PlayersRow:
+    t: int
+    target_players: int
+    actual_players: int
+
+
+@dataclass(frozen=True)
+class GeneratorRow:
+    """Long format, like ``platform_metrics.parquet`` (service ``loadgen``)."""
+
+    t: int
+    metric: str
+    node: str
+    value: float
+
+
+@dataclass(frozen=True)
+class SecondSummary:
+    """One final second, as the runner's ``second_elapsed`` hook receives it."""
+
+    t: int
+    target_players: int
+    actual_players: int
+    requests: int
+    failures: int
+    generator_errors: int
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    max_ms: float
+    generator_cpu_max: float
+    endpoints: dict[str, tuple[int, int, float]]  # name → (requests, failures, p95_ms)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SecondSummary:
+        def number(key: str) -> float:
+            value = data.get(key)
+            return math.nan if value is None else float(value)
+
+        return cls(
+            t=int(data["t"]),
+            target_players=int(data["target_players"]),
+            actual_players=int(data["actual_players"]),
+            requests=int(data["requests"]),
+            failures=int(data["failures"]),
+            generator_errors=int(data["generator_errors"]),
+            p50_ms=number("p50_ms"),
+            p95_ms=number("p95_ms"),
+            p99_ms=number("p99_ms"),
+            max_ms=number("max_ms"),
+            generator_cpu_max=number("generator_cpu_max"),
+            endpoints={
+                str(k): (int(v[0]), int(v[1]), math.nan if v[2] is None else float(v[2]))
+                for k, v in dict(data.get("endpoints", {})).items()
+            },
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        data = dict(self.__dict__)
+        data["endpoints"] = {k: [_none(x) for x in v] for k, v in self.endpoints.items()}
+        return {k: _none(v) for k, v in data.items()}
+
+
+def _none(value: Any) -> Any:
+    """NaN → None, for JSON."""
+    return None if isinstance(value, float) and math.isnan(value) else value
+
+
+@dataclass(frozen=True)
+class TrackingError:
+    """How closely the actual players followed the target."""
+
+    mean_abs: float  # mean |actual - target| per second
+    max_abs: int
+    relative: float  # sum |actual - target| / sum target (0 = perfect)
+    seconds: int
+
+
+def tracking_error(rows: list[PlayersRow], until_t: float | None = None) -> TrackingError:
+    """Over the seconds before ``until_t`` (the shape's end) where anybody should or did play."""
+    counted = [
+        r
+        for r in rows
+        if (r.target_players > 0 or r.actual_players > 0) and (until_t is None or r.t < until_t)
+    ]
+    if not counted:
+        return TrackingError(0.0, 0, 0.0, 0)
+    errors = [abs(r.actual_players - r.target_players) for r in counted]
+    total_target = sum(r.target_players for r in counted)
+    relative = sum(errors) / total_target if total_target else math.inf
+    return TrackingError(sum(errors) / len(errors), max(errors), relative, len(counted))
+
+
+class Recorder:
+    def __init__(
+        self,
+        target_players: Callable[[int], int],
+        workers: list[str],
+        *,
+        lateness_s: float = 3.0,
+    ) -> None:
+        self.target_players = target_players
+        self.workers = list(workers)
+        self.lateness_s = lateness_s
+        self._pending: dict[int, dict[str, _Accumulator]] = {}
+        self._players: dict[int, dict[str, int]] = {}
+        self._latest: dict[str, int] = {}
+        self._last_players: dict[str, int] = {}
+        self.final_through = -1
+        self.timeseries: list[TimeseriesRow] = []
+        self._row_at: dict[tuple[int, str], int] = {}
+        self.players: list[PlayersRow] = []
+        self.generator: list[GeneratorRow] = []
+        self.totals: dict[str, HdrHistogram] = {}
+        self.late_reports = 0
+        self._cpu_max: dict[int, float] = {}
+
+    # --- input ---------------------------------------------------------------------------
+
+    def add(self, report: WorkerSecond) -> None:
+        if report.worker not in self.workers:
+            self.workers.append(report.worker)
+        self._latest[report.worker] = max(self._latest.get(report.worker, -1), report.t)
+        self._add_health(report.t, report.worker, report)
+        if report.t <= self.final_through:
+            self._add_late(report)
+            return
+        self._players.setdefault(report.t, {})[report.worker] = report.players
+        seconds = self._pending.setdefault(report.t, {})
+        for name, data in report.endpoints.items():
+            acc = seconds.setdefault(name, _Accumulator())
+            acc.requests += data.requests
+            acc.failures += data.failures
+            acc.generator_errors += data.generator_errors
+            if data.histogram:
+                acc.histogram.add(hdr.decode(data.histogram))
+
+    def add_master_sample(self, t: int, cpu_percent: float, rss_bytes: int) -> None:
+        self._cpu_max[t] = max(self._cpu_max.get(t, 0.0), cpu_percent)
+        self.generator.append(GeneratorRow(t, "generator_cpu_percent", "master", cpu_percent))
+        self.generator.append(GeneratorRow(t, "generator_rss_mib", "master", rss_bytes / MIB))
+
+    def _add_health(self, t: int, node: str, report: WorkerSecond) -> None:
+        errors = sum(e.generator_errors for e in report.endpoints.values())
+        self._cpu_max[t] = max(self._cpu_max.get(t, 0.0), report.cpu_percent)
+        self.generator.extend(
+            [
+                GeneratorRow(t, "generator_cpu_percent", node, report.cpu_percent),
+                GeneratorRow(t, "generator_rss_mib", node, report.rss_bytes / MIB),
+                GeneratorRow(t, "generator_users", node, float(report.users)),
+                GeneratorRow(t, "generator_errors", node, float(errors)),
+            ]
+        )
+
+    def _add_late(self, report: WorkerSecond) -> None:
+        self.late_reports += 1
+        for name, data in report.endpoints.items():
+            for endpoint in (name, ALL):
+                index = self._row_at.get((report.t, endpoint))
+                if index is not None:
+                    self.timeseries[index].requests += data.requests
+                    self.timeseries[index].failures += data.failures
+                if data.histogram:
+                    self._total(endpoint).add(hdr.decode(data.histogram))
+
+    def all_reported(self, t: int) -> bool:
+        """Whether every worker has reported second ``t`` or a later one."""
+        return bool(self.workers) and all(self._latest.get(w, -1) >= t for w in self.workers)
+
+    # --- finalisation ----------------------------------------------------------------------
+
+    def _ready_through(self, elapsed_s: float) -> int:
+        """The last second that may be final at run time ``elapsed_s``."""
+        by_lateness = math.floor(elapsed_s - 1.0 - self.lateness_s)
+        if not self.workers or any(w not in self._latest for w in self.workers):
+            return by_lateness
+        return max(by_lateness, min(self._latest[w] for w in self.workers))
+
+    def due(self, elapsed_s: float) -> list[SecondSummary]:
+        """Seconds that became final by run time ``elapsed_s`` (in order)."""
+        return self._finalize_through(self._ready_through(elapsed_s))
+
+    def finish(self, last_t: int | None = None) -> list[SecondSummary]:
+        """Finalise everything up to ``last_t`` (default: the last second reported)."""
+        through = max([self.final_through, *self._pending]) if last_t is None else last_t
+        return self._finalize_through(through)
+
+    def _finalize_through(self, through: int) -> list[SecondSummary]:
+        summaries = []
+        for t in range(self.final_through + 1, through + 1):
+            summaries.append(self._finalize(t))
+            self.final_through = t
+        return summaries
+
+    def _total(self, endpoint: str) -> HdrHistogram:
+        if endpoint not in self.totals:
+            self.totals[endpoint] = hdr.new_histogram()
+        return self.totals[endpoint]
+
+    def _row(self, t: int, endpoint: str, acc: _Accumulator) -> TimeseriesRow:
+        p = hdr.percentiles(acc.histogram)
+        row = TimeseriesRow(t, endpoint, acc.requests, acc.failures, *p)
+        self._row_at[(t, endpoint)] = len(self.timeseries)
+        self.timeseries.append(row)
+        return row
+
+    def _finalize(self, t: int) -> SecondSummary:
+        seconds = self._pending.pop(t, {})
+        everything = _Accumulator()
+        endpoints: dict[str, tuple[int, int, float]] = {}
+        for name in sorted(seconds):
+            acc = seconds[name]
+            everything.requests += acc.requests
+            everything.failures += acc.failures
+            everything.generator_errors += acc.generator_errors
+            everything.histogram.add(acc.histogram)
+            self._total(name).add(acc.histogram)
+            row = self._row(t, name, acc)
+            endpoints[name] = (row.requests, row.failures, row.p95_ms)
+        self._total(ALL).add(everything.histogram)
+        star = self._row(t, ALL, everything)
+
+        reported = self._players.pop(t, {})
+        for worker, players in reported.items():
+            self._last_players[worker] = players
+        actual = sum(reported.get(w, self._last_players.get(w, 0)) for w in self.workers)
+        target = self.target_players(t)
+        self.players.append(PlayersRow(t, target, actual))
+        return SecondSummary(
+            t=t,
+            target_players=target,
+            actual_players=actual,
+            requests=star.requests,
+            failures=star.failures,
+            generator_errors=everything.generator_errors,
+            p50_ms=star.p50_ms,
+            p95_ms=star.p95_ms,
+            p99_ms=star.p99_ms,
+            max_ms=star.max_ms,
+            generator_cpu_max=self._cpu_max.pop(t, 0.0),
+            endpoints=endpoints,
+        )

@@ -1,0 +1,66 @@
+"""What a load run hands back: status, files, totals and the tracking error."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from spikekit.load.outputs import PLAYERS, TIMESERIES
+from spikekit.load.recorder import ALL, PlayersRow, TrackingError, tracking_error
+
+
+class LoadStatus(StrEnum):
+    COMPLETED = "completed"  # the shape ran to its end
+    STOPPED = "stopped"  # stop() was called (stop condition, Ctrl-C)
+    ABORTED = "aborted"  # the master failed or the hard deadline killed the run
+
+
+@dataclass(frozen=True)
+class LoadTotals:
+    requests: int = 0
+    failures: int = 0
+    seconds: int = 0
+    peak_actual_players: int = 0
+    peak_target_players: int = 0
+
+    @property
+    def requests_per_s(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+@dataclass
+class LoadResult:
+    status: LoadStatus
+    reason: str | None
+    started_at: float | None
+    ended_at: float
+    workers: int
+    run_dir: Path
+    acked_transactions: int = 0
+    totals: LoadTotals = field(default_factory=LoadTotals)
+    tracking: TrackingError = field(default_factory=lambda: TrackingError(0.0, 0, 0.0, 0))
+    killed: list[str] = field(default_factory=list)  # processes the hard deadline killed
+    warnings: list[str] = field(default_factory=list)
+
+
+def read_totals(run_dir: Path, until_t: float | None = None) -> tuple[LoadTotals, TrackingError]:
+    """Totals and tracking error from the files the master wrote (zeros when missing)."""
+    players_path, series_path = run_dir / PLAYERS, run_dir / TIMESERIES
+    if not players_path.is_file() or not series_path.is_file():
+        return LoadTotals(), tracking_error([])
+    players = pq.read_table(players_path).to_pylist()
+    rows = [
+        PlayersRow(int(p["t"]), int(p["target_players"]), int(p["actual_players"])) for p in players
+    ]
+    series = [r for r in pq.read_table(series_path).to_pylist() if r["endpoint"] == ALL]
+    totals = LoadTotals(
+        requests=sum(int(r["requests"]) for r in series),
+        failures=sum(int(r["failures"]) for r in series),
+        seconds=len(series),
+        peak_actual_players=max((r.actual_players for r in rows), default=0),
+        peak_target_players=max((r.target_players for r in rows), default=0),
+    )
+    return totals, tracking_error(rows, until_t)

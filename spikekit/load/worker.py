@@ -1,0 +1,82 @@
+"""A Locust worker process: ``python -m spikekit.load.worker --master HOST``.
+
+The same entry serves the local workers the runner starts and remote workers on other
+machines (``spikekit worker --master HOST``). It needs no scenario: the master sends it
+(``spikekit_setup``) before the first players spawn. Acknowledged transactions go to
+``--acks-file`` on this machine. SIGTERM flushes that file and ends the process at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+from typing import Any
+
+import gevent
+from locust.env import Environment
+
+from spikekit.load.acks import AckLog
+from spikekit.load.context import WorkerContext
+from spikekit.load.journeys import PERSONAS
+from spikekit.load.personas import configure_pool, set_context
+from spikekit.load.protocol import SETUP_MESSAGE, Setup
+from spikekit.load.worker_stats import WorkerStats
+
+DEFAULT_MASTER_PORT = 5557
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="spikekit-load-worker", description=__doc__)
+    parser.add_argument("--master", default="127.0.0.1", help="Host of the Locust master.")
+    parser.add_argument("--master-port", type=int, default=DEFAULT_MASTER_PORT)
+    parser.add_argument("--acks-file", type=Path, default=None, help="Acked transactions.")
+    parser.add_argument("--connections", type=int, default=512, help="Pooled connections.")
+    parser.add_argument("--network-timeout", type=float, default=30.0)
+    parser.add_argument("--connect-timeout", type=float, default=10.0)
+    return parser.parse_args(argv)
+
+
+def default_acks_file() -> Path:
+    return Path.cwd() / f"spikekit-acks-{socket.gethostname()}-{os.getpid()}.jsonl"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
+    acks = AckLog(args.acks_file or default_acks_file())
+    configure_pool(args.connections, args.network_timeout, args.connect_timeout)
+    env = Environment(user_classes=list(PERSONAS))
+    runner = env.create_worker_runner(args.master, args.master_port)
+    stats: list[WorkerStats] = []
+
+    def on_setup(environment: Environment, msg: Any, **_: Any) -> None:
+        setup = Setup.from_wire(msg.data)
+        ctx = WorkerContext.from_setup(setup, acks)
+        set_context(ctx)
+        worker_stats = WorkerStats(runner, f"worker-{setup.worker_index}", ctx)
+        environment.events.request.add_listener(worker_stats.on_request)  # type: ignore[no-untyped-call]
+        stats.append(worker_stats)
+        gevent.spawn(worker_stats.loop)
+        logging.info("setup: worker %d of %d", setup.worker_index, setup.workers_total)
+
+    def on_sigterm() -> None:
+        acks.close()
+        os._exit(0)
+
+    runner.register_message(SETUP_MESSAGE, on_setup)
+    gevent.signal_handler(signal.SIGTERM, on_sigterm)
+    try:
+        runner.greenlet.join()
+    finally:
+        acks.close()
+    logging.info("worker done: %d acknowledged transactions", acks.count)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

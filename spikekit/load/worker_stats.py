@@ -1,0 +1,115 @@
+"""Per-second statistics of one worker (Locust process): HDR histograms per endpoint,
+sent to the master every second as a ``spikekit_second`` message.
+
+A request counts in the run second in which it *completed*. Errors of the generator itself
+(out of file descriptors, out of ephemeral ports, our pool closed) are counted apart and
+never as platform failures.
+"""
+
+from __future__ import annotations
+
+import errno
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import gevent
+import psutil
+from hdrh.histogram import HdrHistogram
+
+from spikekit.load import histograms as hdr
+from spikekit.load.context import WorkerContext
+from spikekit.load.protocol import SECOND_MESSAGE, EndpointSecond, WorkerSecond
+
+GENERATOR_ERRNOS = frozenset(
+    {errno.EMFILE, errno.ENFILE, errno.EADDRNOTAVAIL, errno.ENOBUFS, errno.ENOMEM}
+)
+#: Send a second this long after it ended (requests completing right at the edge).
+SEND_DELAY_S = 0.05
+
+
+def is_generator_error(exception: BaseException | None) -> bool:
+    if exception is None:
+        return False
+    if isinstance(exception, OSError) and exception.errno in GENERATOR_ERRNOS:
+        return True
+    return isinstance(exception, RuntimeError) and "pool closed" in str(exception)
+
+
+@dataclass
+class _Bucket:
+    histogram: HdrHistogram = field(default_factory=hdr.new_histogram)
+    requests: int = 0
+    failures: int = 0
+    generator_errors: int = 0
+
+
+class WorkerStats:
+    def __init__(self, runner: Any, name: str, ctx: WorkerContext) -> None:
+        self.runner = runner
+        self.name = name
+        self.ctx = ctx
+        self._buckets: dict[int, dict[str, _Bucket]] = {}
+        self._sent_through = -1
+        self._process = psutil.Process()
+        self._process.cpu_percent(None)
+
+    def on_request(
+        self,
+        request_type: str,
+        name: str,
+        response_time: float,
+        exception: BaseException | None = None,
+        **_: Any,
+    ) -> None:
+        t = max(0, math.floor(time.time() - self.ctx.started_at))
+        endpoint = f"{request_type} {name}"
+        bucket = self._buckets.setdefault(t, {}).setdefault(endpoint, _Bucket())
+        if is_generator_error(exception):
+            bucket.generator_errors += 1
+            return
+        bucket.requests += 1
+        if exception is not None:
+            bucket.failures += 1
+        hdr.record_ms(bucket.histogram, response_time)
+
+    def report(self, t: int) -> WorkerSecond:
+        buckets = self._buckets.pop(t, {})
+        return WorkerSecond(
+            worker=self.name,
+            t=t,
+            users=int(self.runner.user_count),
+            players=self.ctx.active,
+            cpu_percent=float(self._process.cpu_percent(None)),
+            rss_bytes=int(self._process.memory_info().rss),
+            endpoints={
+                endpoint: EndpointSecond(
+                    b.requests,
+                    b.failures,
+                    b.generator_errors,
+                    hdr.encode(b.histogram) if b.histogram.get_total_count() else "",
+                )
+                for endpoint, b in buckets.items()
+            },
+        )
+
+    def send_due(self, now: float) -> None:
+        """Send every second that has ended and was not sent yet."""
+        current = math.floor(now - self.ctx.started_at)
+        for t in range(self._sent_through + 1, current):
+            self.runner.send_message(SECOND_MESSAGE, self.report(t).to_wire())
+            self._sent_through = t
+        self.ctx.acks.flush()
+
+    def loop(self) -> None:
+        """Runs as a greenlet: wake just after each second ends, send it."""
+        while True:
+            now = time.time()
+            into = (now - self.ctx.started_at) % 1.0
+            gevent.sleep(
+                max(0.0, 1.0 - into + SEND_DELAY_S)
+                if now >= self.ctx.started_at
+                else self.ctx.started_at - now + SEND_DELAY_S
+            )
+            self.send_due(time.time())

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from spikekit.load.acks import Ack, AckKind, AckLog, merge_ack_files, payment_ack, round_acks
+
+ROUND = {
+    "round_id": "r1",
+    "provider": "nova",
+    "bet": 100,
+    "win": 250,
+    "balance": 10_150,
+    "bet_tx_id": "b1",
+    "win_tx_id": "w1",
+}
+
+
+def test_ack_line_has_the_documented_fields_in_order() -> None:
+    line = Ack(12.5, AckKind.DEPOSIT, "p000001", "d1", 500).to_line()
+    assert line.endswith("\n")
+    record = json.loads(line)
+    assert list(record) == ["ts", "kind", "player_id", "tx_id", "amount", "balance_after"]
+    assert record == {
+        "ts": 12.5,
+        "kind": "deposit",
+        "player_id": "p000001",
+        "tx_id": "d1",
+        "amount": 500,
+        "balance_after": None,
+    }
+
+
+def test_a_won_round_is_a_bet_and_a_win_with_provider_prefixed_ids() -> None:
+    bet, win = round_acks(1.0, "p000002", ROUND)
+    assert (bet.kind, bet.tx_id, bet.amount, bet.balance_after) == ("bet", "nova:b1", 100, 10_150)
+    assert (win.kind, win.tx_id, win.amount, win.balance_after) == ("win", "nova:w1", 250, 10_150)
+
+
+def test_a_lost_round_is_only_a_bet_and_malformed_is_nothing() -> None:
+    assert [a.kind for a in round_acks(1.0, "p", {**ROUND, "win": 0})] == ["bet"]
+    assert round_acks(1.0, "p", {"provider": "x"}) == []
+
+
+def test_payment_acks_use_the_payment_id() -> None:
+    deposit = payment_ack(1.0, AckKind.DEPOSIT, "p", {"deposit_id": "d9"}, 700)
+    withdrawal = payment_ack(1.0, AckKind.WITHDRAWAL, "p", {"withdrawal_id": "x3"}, 50)
+    assert deposit is not None and (deposit.tx_id, deposit.amount) == ("d9", 700)
+    assert withdrawal is not None and withdrawal.kind == "withdrawal"
+    assert payment_ack(1.0, AckKind.DEPOSIT, "p", {}, 700) is None
+
+
+def test_worker_files_merge_in_time_order_and_torn_lines_are_dropped(tmp_path: Path) -> None:
+    a, b = tmp_path / "acks-worker-0.jsonl", tmp_path / "acks-worker-1.jsonl"
+    log = AckLog(a)
+    log.write([Ack(float(t), AckKind.BET, "p1", f"a{t}", 1) for t in (1, 4, 6)])
+    log.close()
+    log = AckLog(b)
+    log.write([Ack(float(t), AckKind.BET, "p2", f"b{t}", 1) for t in (2, 3, 5)])
+    log.close()
+    with b.open("a") as handle:
+        handle.write('{"ts": 7, "kind": "bet"')  # killed mid-write
+    out = tmp_path / "acked_transactions.jsonl"
+    assert merge_ack_files([a, b, tmp_path / "missing.jsonl"], out) == 6
+    ids = [json.loads(line)["tx_id"] for line in out.read_text().splitlines()]
+    assert ids == ["a1", "b2", "b3", "a4", "b5", "a6"]

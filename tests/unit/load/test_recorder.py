@@ -1,0 +1,147 @@
+"""HDR merge across workers and the per-second aggregation of the master's recorder."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+from spikekit.load import histograms as hdr
+from spikekit.load.outputs import write_outputs
+from spikekit.load.protocol import EndpointSecond, WorkerSecond
+from spikekit.load.recorder import PlayersRow, Recorder, SecondSummary, tracking_error
+
+LOGIN, ROUNDS = "POST /api/login", "POST /api/games/{game}/rounds"
+
+
+def endpoint(latencies_ms: list[float], failures: int = 0, generator: int = 0) -> EndpointSecond:
+    histogram = hdr.new_histogram()
+    for value in latencies_ms:
+        hdr.record_ms(histogram, value)
+    return EndpointSecond(len(latencies_ms), failures, generator, hdr.encode(histogram))
+
+
+def report(worker: str, t: int, players: int = 10, **endpoints: EndpointSecond) -> WorkerSecond:
+    named = {LOGIN if k == "login" else ROUNDS: v for k, v in endpoints.items()}
+    return WorkerSecond(worker, t, players + 5, players, 12.5, 50 * 2**20, named)
+
+
+def test_wire_format_round_trips() -> None:
+    original = report("worker-0", 3, login=endpoint([1.0, 2.0], failures=1))
+    assert WorkerSecond.from_wire(original.to_wire()) == original
+
+
+def test_percentiles_of_merged_workers_match_the_raw_samples() -> None:
+    rng = random.Random(4)
+    samples = [[rng.lognormvariate(3, 1) for _ in range(3000)] for _ in range(2)]
+    recorder = Recorder(lambda t: 20, ["worker-0", "worker-1"])
+    recorder.add(report("worker-0", 0, rounds=endpoint(samples[0])))
+    recorder.add(report("worker-1", 0, rounds=endpoint(samples[1])))
+    (summary,) = recorder.due(elapsed_s=1.5)
+    everything = np.array(samples[0] + samples[1])
+    for q, value in ((50, summary.p50_ms), (95, summary.p95_ms), (99, summary.p99_ms)):
+        assert value == pytest.approx(np.percentile(everything, q), rel=0.01)
+    assert summary.max_ms == pytest.approx(everything.max(), rel=0.001)
+    assert summary.requests == 6000 and summary.actual_players == 20
+
+
+def test_rows_per_second_per_endpoint_and_star() -> None:
+    recorder = Recorder(lambda t: 20 + t, ["worker-0", "worker-1"])
+    recorder.add(report("worker-0", 0, login=endpoint([10.0, 20.0], failures=1)))
+    recorder.add(report("worker-1", 0, rounds=endpoint([5.0]), login=endpoint([30.0])))
+    recorder.add(report("worker-0", 1))
+    (first,) = recorder.due(elapsed_s=2.1)  # both reported second 0
+    assert recorder.due(elapsed_s=2.1) == []  # second 1: worker-1 has not reported it yet
+    recorder.add(report("worker-1", 1))
+    (second,) = recorder.due(elapsed_s=2.2)
+    rows = {(r.t, r.endpoint): r for r in recorder.timeseries}
+    assert (rows[0, LOGIN].requests, rows[0, LOGIN].failures) == (3, 1)
+    assert rows[0, LOGIN].p50_ms == pytest.approx(20.0, rel=0.001)
+    assert (rows[0, "*"].requests, rows[0, "*"].failures) == (4, 1)
+    assert rows[0, ROUNDS].requests == 1
+    assert rows[1, "*"].requests == 0 and math.isnan(rows[1, "*"].p95_ms)
+    assert (first.t, second.t, first.target_players, second.target_players) == (0, 1, 20, 21)
+    assert recorder.totals["*"].get_total_count() == 4
+
+
+def test_a_lagging_worker_does_not_hold_the_run_up_and_late_data_still_counts() -> None:
+    recorder = Recorder(lambda t: 10, ["worker-0", "worker-1"], lateness_s=3.0)
+    recorder.add(report("worker-0", 0, players=7, login=endpoint([1.0])))
+    assert recorder.due(elapsed_s=3.9) == []
+    (summary,) = recorder.due(elapsed_s=4.0)  # second 0 ended at 1 s, + 3 s lateness
+    assert summary.actual_players == 7
+    recorder.add(report("worker-1", 0, players=5, login=endpoint([2.0, 3.0], failures=2)))
+    assert recorder.late_reports == 1
+    star = next(r for r in recorder.timeseries if r.endpoint == "*")
+    assert (star.requests, star.failures) == (3, 2)
+    assert recorder.totals[LOGIN].get_total_count() == 3
+
+
+def test_missing_reports_reuse_the_last_known_players() -> None:
+    recorder = Recorder(lambda t: 10, ["worker-0", "worker-1"])
+    recorder.add(report("worker-0", 0, players=4))
+    recorder.add(report("worker-1", 0, players=6))
+    recorder.add(report("worker-0", 1, players=5))
+    summaries = recorder.finish()
+    assert [s.actual_players for s in summaries] == [10, 11]
+
+
+def test_generator_errors_are_not_failures_and_are_health() -> None:
+    recorder = Recorder(lambda t: 1, ["worker-0"])
+    recorder.add(report("worker-0", 0, login=endpoint([1.0], generator=3)))
+    (summary,) = recorder.finish()
+    assert (summary.failures, summary.generator_errors) == (0, 3)
+    errors = [g for g in recorder.generator if g.metric == "generator_errors"]
+    assert errors[0].value == 3.0 and errors[0].node == "worker-0"
+
+
+def test_summary_json_round_trips_with_nan() -> None:
+    recorder = Recorder(lambda t: 1, ["worker-0"])
+    recorder.add(report("worker-0", 0))
+    (summary,) = recorder.finish()
+    data = json.loads(json.dumps(summary.to_json()))
+    assert data["p95_ms"] is None
+    back = SecondSummary.from_json(data)
+    assert back.t == 0 and math.isnan(back.p95_ms)
+
+
+def test_tracking_error() -> None:
+    rows = [
+        PlayersRow(0, 0, 0),
+        PlayersRow(1, 100, 90),
+        PlayersRow(2, 100, 110),
+        PlayersRow(3, 0, 5),
+    ]
+    error = tracking_error(rows, until_t=3)
+    assert (error.mean_abs, error.max_abs, error.seconds) == (10.0, 10, 2)
+    assert error.relative == pytest.approx(0.1)
+
+
+def test_outputs_follow_the_run_directory_format(tmp_path: Path) -> None:
+    recorder = Recorder(lambda t: 10, ["worker-0"])
+    recorder.add(report("worker-0", 0, login=endpoint([10.0, 12.0])))
+    recorder.add(report("worker-0", 1, rounds=endpoint([4.0])))
+    recorder.add_master_sample(0, 3.0, 2**20)
+    recorder.finish()
+    write_outputs(recorder, tmp_path)
+    series = pq.read_table(tmp_path / "timeseries.parquet")
+    assert series.schema.names == [
+        "t", "endpoint", "requests", "failures", "p50_ms", "p95_ms", "p99_ms", "max_ms",
+    ]  # fmt: skip
+    assert str(series.schema.field("t").type) == "int64"
+    players = pq.read_table(tmp_path / "players.parquet").to_pylist()
+    assert players == [
+        {"t": 0, "target_players": 10, "actual_players": 10},
+        {"t": 1, "target_players": 10, "actual_players": 10},
+    ]
+    generator = pq.read_table(tmp_path / "generator.parquet").to_pylist()
+    assert {"t": 0, "service": "loadgen", "metric": "generator_cpu_percent",
+            "labels": "node=master", "value": 3.0} in generator  # fmt: skip
+    encoded = json.loads((tmp_path / "histograms.json").read_text())
+    assert set(encoded) == {"*", LOGIN, ROUNDS}
+    assert hdr.decode(encoded["*"]).get_total_count() == 3
