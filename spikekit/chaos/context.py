@@ -54,7 +54,7 @@ class ChaosContext:
             raise FaultConfigError(
                 "platform", f"no platform is running from {state_dir} (spikekit platform up)"
             )
-        providers = tuple(s.url for s in state.services if s.service == "providers")
+        providers = tuple(s.url for s in state.services if s.service.startswith("provider-"))
         return cls(
             guard=guard or TargetGuard(),
             state_dir=state_dir,

@@ -132,6 +132,26 @@ def default_stack() -> StackSpec:
                 needs=("postgres", "redis"),
             ),
             ServiceSpec(
+                name="provider-aurora",
+                app="spikekit.reference_platform.providers.app:create_app",
+                needs=("wallet",),
+            ),
+            ServiceSpec(
+                name="provider-blitz",
+                app="spikekit.reference_platform.providers.app:create_app",
+                needs=("wallet",),
+            ),
+            ServiceSpec(
+                name="provider-cobalt",
+                app="spikekit.reference_platform.providers.app:create_app",
+                needs=("wallet",),
+            ),
+            ServiceSpec(
+                name="router",
+                app="spikekit.reference_platform.router.app:create_app",
+                needs=("redis", "provider-aurora", "provider-blitz", "provider-cobalt"),
+            ),
+            ServiceSpec(
                 name="gateway",
                 app="spikekit.reference_platform.gateway.app:create_app",
                 needs=("postgres", "redis"),

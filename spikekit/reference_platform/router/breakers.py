@@ -1,0 +1,127 @@
+"""One circuit breaker per studio, with purgatory; its state shared in Redis.
+
+purgatory (``AsyncCircuitBreakerFactory`` on ``AsyncRedisUnitOfWork``) keeps each
+breaker's state and failure count in Redis, so every router replica sees a studio's
+breaker open as soon as one of them opens it. A breaker opens after ``threshold``
+failures in a row, refuses calls for ``open_s`` seconds, then lets calls through
+half-open: one success closes it, one failure opens it again. If Redis is slow or gone,
+a replica falls back to an in-memory breaker of its own rather than lose protection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from types import TracebackType
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from purgatory import AsyncCircuitBreakerFactory, AsyncInMemoryUnitOfWork, AsyncRedisUnitOfWork
+from purgatory.domain.model import OpenedState
+from purgatory.service._async.circuitbreaker import AsyncCircuitBreaker
+from purgatory.service._async.repository import AsyncRedisRepository
+from redis.exceptions import RedisError
+
+STATE_VALUES = {"closed": 0, "half-opened": 1, "opened": 2}
+PREFIX = "spikekit-router-"
+
+
+class BreakerOpen(Exception):
+    def __init__(self, studio: str) -> None:
+        self.studio = studio
+        super().__init__(f"the circuit breaker of {studio} is open")
+
+
+class Guard:
+    """``async with guard:`` one call; a ``failure`` exception raised inside counts against it."""
+
+    def __init__(self, breakers: Breakers, studio: str) -> None:
+        self.breakers = breakers
+        self.studio = studio
+        self._breaker: AsyncCircuitBreaker | None = None
+
+    async def __aenter__(self) -> Guard:
+        if not self.breakers.enabled:
+            return self
+        breaker = await self.breakers.breaker(self.studio)
+        try:
+            await breaker.__aenter__()
+        except OpenedState as error:
+            self.breakers.report(self.studio, "opened")
+            raise BreakerOpen(self.studio) from error
+        self._breaker = breaker
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        breaker = self._breaker
+        if breaker is None:
+            return
+        if error is not None and not isinstance(error, self.breakers.failure):
+            return  # cancelled, or a bug of ours: not the studio's fault
+        try:
+            async with asyncio.timeout(self.breakers.timeout_s):
+                await breaker.__aexit__(kind, error, tb)
+        except (RedisError, OSError, TimeoutError):
+            self.breakers.store_errors += 1
+        self.breakers.report(self.studio, breaker.context.state)
+
+
+class Breakers:
+    def __init__(
+        self,
+        enabled: bool,
+        threshold: int,
+        open_s: float,
+        failure: type[BaseException],
+        redis_url: str | None = None,
+        timeout_s: float = 0.5,
+        on_state: Callable[[str, int], None] | None = None,
+    ) -> None:
+        self.enabled = enabled
+        self.failure = failure
+        self.timeout_s = timeout_s
+        self.on_state = on_state
+        self.store_errors = 0
+        self.uow: AsyncRedisUnitOfWork | None = None
+        if redis_url:
+            self.uow = AsyncRedisUnitOfWork(_with_timeouts(redis_url, timeout_s))
+        self.shared = AsyncCircuitBreakerFactory(threshold, open_s, uow=self.uow)
+        self.local = AsyncCircuitBreakerFactory(threshold, open_s, uow=AsyncInMemoryUnitOfWork())
+
+    def guard(self, studio: str) -> Guard:
+        return Guard(self, studio)
+
+    async def breaker(self, studio: str) -> AsyncCircuitBreaker:
+        """The shared breaker, or this replica's own when Redis does not answer in time."""
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                return await self.shared.get_breaker(PREFIX + studio)
+        except (RedisError, OSError, TimeoutError):
+            self.store_errors += 1
+            return await self.local.get_breaker(PREFIX + studio)
+
+    async def state(self, studio: str) -> str:
+        if not self.enabled:
+            return "closed"
+        breaker = await self.breaker(studio)
+        return str(breaker.context.state)
+
+    def report(self, studio: str, state: str) -> None:
+        if self.on_state is not None:
+            self.on_state(studio, STATE_VALUES.get(state, 0))
+
+    async def close(self) -> None:
+        if self.uow is not None and isinstance(self.uow.contexts, AsyncRedisRepository):
+            await self.uow.contexts.redis.aclose()
+
+
+def _with_timeouts(url: str, timeout_s: float) -> str:
+    """purgatory builds its own Redis client from the URL: give it socket timeouts."""
+    parts = urlsplit(url)
+    extra = urlencode({"socket_timeout": timeout_s, "socket_connect_timeout": timeout_s})
+    query = f"{parts.query}&{extra}" if parts.query else extra
+    return urlunsplit(parts._replace(query=query))

@@ -1,0 +1,122 @@
+"""Profiles and their mechanisms: settings, retry budget, breakers (in memory), routing order."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+import pytest
+
+from spikekit.reference_platform.router.breakers import BreakerOpen, Breakers
+from spikekit.reference_platform.router.budget import RetryBudget, Unlimited
+from spikekit.reference_platform.router.health import Health
+from spikekit.reference_platform.router.health_store import HealthBoard
+from spikekit.reference_platform.router.provider_client import ProviderFailed
+from spikekit.reference_platform.router.service import Router, RouterError
+from spikekit.reference_platform.router.settings import Mechanisms, RouterSettings
+
+
+def test_the_resilient_profile_turns_every_mechanism_on() -> None:
+    m = RouterSettings(profile="resilient").mechanisms()
+    assert (m.health_routing, m.breakers, m.failover, m.retry_budget) == (True,) * 4
+    assert m.timeout_s <= 2.0 and m.attempts == 2
+
+
+def test_the_fragile_profile_turns_them_off_with_a_long_timeout() -> None:
+    m = RouterSettings(profile="fragile").mechanisms()
+    assert (m.health_routing, m.breakers, m.failover, m.retry_budget) == (False,) * 4
+    assert m.timeout_s >= 30 and m.attempts >= 5
+
+
+def test_each_mechanism_is_its_own_switch() -> None:
+    m = RouterSettings(profile="fragile", router_breakers=True, router_timeout_s=1).mechanisms()
+    assert m.breakers and not m.failover and not m.health_routing and m.timeout_s == 1
+    m = RouterSettings(profile="resilient", router_failover=False).mechanisms()
+    assert not m.failover and m.breakers and m.health_routing and m.retry_budget
+
+
+def test_studios_come_from_the_supervisors_variables() -> None:
+    env = {
+        "SPIKEKIT_PROVIDER_AURORA_URLS": "http://127.0.0.1:1, http://127.0.0.1:2",
+        "SPIKEKIT_PROVIDER_NEW_STUDIO_URLS": "http://127.0.0.1:3",
+        "SPIKEKIT_PROVIDER_WALLET_TIMEOUT_S": "1",
+    }
+    assert RouterSettings().studios(env) == {
+        "aurora": ["http://127.0.0.1:1", "http://127.0.0.1:2"],
+        "new-studio": ["http://127.0.0.1:3"],
+    }
+
+
+def test_the_retry_budget_caps_retries_at_a_share_of_requests() -> None:
+    budget = RetryBudget(ratio=0.2, min_per_s=0.0, cap=100.0)
+    budget.tokens = 0.0
+    allowed = 0
+    for _ in range(100):
+        budget.record_request(0.0)
+        allowed += budget.try_spend(0.0)
+    assert 19 <= allowed <= 20 and budget.exhausted >= 80
+    assert all(Unlimited().try_spend(0.0) for _ in range(1000))
+
+
+def test_a_breaker_opens_after_its_threshold_and_closes_after_a_good_try() -> None:
+    states: list[tuple[str, int]] = []
+    breakers = Breakers(True, 3, 0.2, ProviderFailed, on_state=lambda s, v: states.append((s, v)))
+
+    async def fail() -> None:
+        async with breakers.guard("aurora"):
+            raise ProviderFailed("aurora", "status 503")
+
+    async def succeed() -> None:
+        async with breakers.guard("aurora"):
+            pass
+
+    async def scenario() -> None:
+        for _ in range(3):
+            with pytest.raises(ProviderFailed):
+                await fail()
+        assert await breakers.state("aurora") == "opened"
+        with pytest.raises(BreakerOpen):
+            await succeed()
+        await asyncio.sleep(0.25)
+        await succeed()  # half-open try
+        assert await breakers.state("aurora") == "closed"
+        with pytest.raises(KeyError):  # not the studio's fault: does not count
+            async with breakers.guard("aurora"):
+                raise KeyError("bug")
+        assert await breakers.state("aurora") == "closed"
+
+    asyncio.run(scenario())
+    assert ("aurora", 2) in states and states[-1] == ("aurora", 0)
+
+
+def test_disabled_breakers_never_open() -> None:
+    breakers = Breakers(False, 1, 60, ProviderFailed)
+
+    async def scenario() -> str:
+        for _ in range(5):
+            with pytest.raises(ProviderFailed):
+                async with breakers.guard("aurora"):
+                    raise ProviderFailed("aurora", "down")
+        return await breakers.state("aurora")
+
+    assert asyncio.run(scenario()) == "closed"
+
+
+def _router(mechanisms: Mechanisms, board: HealthBoard) -> Router:
+    clients = dict.fromkeys(("aurora", "blitz", "cobalt"), None)
+    return Router(clients, mechanisms, board, rng=random.Random(3))  # type: ignore[arg-type]
+
+
+def test_routing_order_per_profile() -> None:
+    board = HealthBoard("r", None, 1.0)
+    board.local["aurora"] = Health(latency_ms=5, error_rate=1.0, samples=50, updated=9e12)
+    resilient = _router(RouterSettings(profile="resilient").mechanisms(), board)
+    fragile = _router(RouterSettings(profile="fragile").mechanisms(), board)
+    # starburst-nova: aurora first in the catalogue, blitz second
+    assert resilient.order("starburst-nova") == ["blitz", "aurora"]  # aurora is failing
+    assert fragile.order("starburst-nova") == ["aurora"]  # static, no failover
+    assert fragile.order("starburst-nova", prefer="blitz") == ["blitz"]
+    assert resilient.order("gonzo-gold") == ["aurora"]  # only one studio offers it
+    with pytest.raises(RouterError) as caught:
+        resilient.order("no-such-game")
+    assert caught.value.status == 404
