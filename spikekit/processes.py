@@ -112,7 +112,11 @@ def spawn(
     stop_signal: int = signal.SIGTERM,
     death_signal: int = signal.SIGTERM,
 ) -> ManagedProcess:
-    """Start ``argv`` with its output in ``log_file``; it dies with this process."""
+    """Start ``argv`` with its output in ``log_file``; it dies with this process.
+
+    The child gets its own process group, so a Ctrl-C in the terminal is handled by us
+    (an orderly stop: faults reverted, files written) rather than by every child at once.
+    """
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with log_file.open("ab") as log:
         popen = subprocess.Popen(

@@ -12,7 +12,8 @@ gevent or Locust; the personas, the shape adapter and the Locust entry points
 
 from __future__ import annotations
 
-from spikekit.load.events import EventHook, LoadEvents, LoadStarted
+from spikekit.hooks import EventHook
+from spikekit.load.events import LoadEvents, LoadStarted
 from spikekit.load.options import LoadOptions, WorkerPlan, plan_workers
 from spikekit.load.recorder import SecondSummary, TrackingError
 from spikekit.load.result import LoadResult, LoadStatus, LoadTotals

@@ -15,33 +15,11 @@ exception in a listener ends the run (the runner still stops every process).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
 
+from spikekit.hooks import EventHook
 from spikekit.load.recorder import SecondSummary
 from spikekit.load.result import LoadResult
-
-T = TypeVar("T")
-
-
-class EventHook(Generic[T]):
-    """A list of listeners called in order with one argument."""
-
-    def __init__(self) -> None:
-        self._listeners: list[Callable[[T], None]] = []
-
-    def add_listener(self, listener: Callable[[T], None]) -> Callable[[T], None]:
-        """Subscribe; returns the listener so it can be used as a decorator."""
-        self._listeners.append(listener)
-        return listener
-
-    def remove_listener(self, listener: Callable[[T], None]) -> None:
-        self._listeners.remove(listener)
-
-    def fire(self, value: T) -> None:
-        for listener in list(self._listeners):
-            listener(value)
 
 
 @dataclass(frozen=True)

@@ -226,7 +226,7 @@ def decide(request: TxRequest, snapshot: Snapshot) -> Decision:
     """Apply the money rules to one request; pure."""
     existing = snapshot.existing
     if existing is not None:
-        return _repeat(request, snapshot.account, existing)
+        return _repeat(request, existing)
     if request.kind is TxKind.ROLLBACK:
         return _rollback(request, snapshot)
     if (
@@ -242,17 +242,17 @@ def decide(request: TxRequest, snapshot: Snapshot) -> Decision:
     return _apply(request, balance + delta, delta)
 
 
-def _repeat(request: TxRequest, account: Account, existing: TxRecord) -> Decision:
+def _repeat(request: TxRequest, existing: TxRecord) -> Decision:
     if existing.status is TxStatus.CANCELLED:
         if existing.player_id != request.player_id or request.kind is not TxKind.BET:
             raise TransactionMismatch(request.source, request.tx_id, "was rolled back for another")
-        refused = Answer(
+        refused = Answer(  # fixed when the tombstone was written: every retry gets it
             Code.TX_ROLLED_BACK,
             request.source,
             request.tx_id,
             request.player_id,
             0,
-            account.balance,
+            existing.balance_after,
         )
         return Decision(refused)
     if not existing.same_payload(request):
