@@ -29,6 +29,7 @@ JOURNAL = "journal.jsonl"
 TIMESERIES = "timeseries.parquet"
 PLAYERS = "players.parquet"
 PLATFORM_METRICS = "platform_metrics.parquet"
+GENERATOR = "generator.parquet"  # the load generator's own health, same columns
 ACKED = "acked_transactions.jsonl"
 UNACKED = "unacked_transactions.jsonl"
 LEDGER = "ledger_export.parquet"
@@ -274,9 +275,13 @@ def load_run(run_dir: Path) -> RunData:
     slos, recovery = _load_slos(run_dir / SCENARIO)
     timeseries = _read_parquet(_need(run_dir / TIMESERIES), TIMESERIES_COLUMNS)
     players = _read_parquet(_need(run_dir / PLAYERS), PLAYERS_COLUMNS)
-    metrics_path = run_dir / PLATFORM_METRICS
-    if metrics_path.is_file():
-        metrics = _read_parquet(metrics_path, METRICS_COLUMNS)
+    frames = [
+        _read_parquet(path, METRICS_COLUMNS)
+        for path in (run_dir / PLATFORM_METRICS, run_dir / GENERATOR)
+        if path.is_file()
+    ]
+    if frames:
+        metrics = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     else:
         metrics = pd.DataFrame({c: pd.Series(dtype="object") for c in METRICS_COLUMNS})
     for column in ("service", "metric", "labels"):

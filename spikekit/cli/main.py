@@ -16,6 +16,7 @@ from spikekit.cli import (
     doctor,
     platform,
     report,
+    run,
     scenarios,
     worker,
 )
@@ -45,6 +46,7 @@ app = typer.Typer(
 app.add_typer(platform.app, name="platform")
 app.add_typer(scenarios.app, name="scenarios")
 app.add_typer(chaos.app, name="chaos")
+app.command("run")(run.run)
 app.command("doctor")(doctor.doctor)
 app.command("demo")(demo.demo)
 app.command("report")(report.report)

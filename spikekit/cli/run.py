@@ -1,0 +1,163 @@
+"""``spikekit run SCENARIO``: the spike, the faults and the verdict, in one command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+
+from spikekit.chaos.journal import FaultError, FaultInjected, FaultReverted, JournalEvent
+from spikekit.cli import console
+from spikekit.errors import ConfigError
+from spikekit.load.options import plan_workers
+from spikekit.load.recorder import SecondSummary
+from spikekit.run.hooks import RunHooks, RunOutcome, RunStarted
+from spikekit.run.options import RunOptions
+from spikekit.scenarios.durations import format_duration
+from spikekit.scenarios.target import PlatformTarget, Profile
+from spikekit.scenarios.timeline import timeline
+
+_TONE = {"PASSED": "good", "DEGRADED": "warn", "FAILED": "bad"}
+
+
+def _workers(value: str) -> int | Literal["auto"]:
+    if value == "auto":
+        return "auto"
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigError(f"--workers {value!r}: expected a number of processes or 'auto'")
+    return int(value)
+
+
+def _dry_run(options: RunOptions) -> None:
+    scenario = options.resolve()
+    target = scenario.target
+    where = (
+        f"bundled platform, {target.profile.value} profile"
+        if isinstance(target, PlatformTarget)
+        else target.url
+    )
+    plan = plan_workers(options.workers, scenario)
+    console.info(f"scenario {scenario.name}: {' '.join(scenario.description.split())}")
+    console.info(
+        f"target: {where}; peak {scenario.peak_players:,.0f} players; "
+        f"{format_duration(scenario.planned_duration_s)}; {plan.workers} Locust workers"
+    )
+    if plan.warning:
+        console.warn(plan.warning)
+    rows = [
+        [format_duration(e.start_s), format_duration(e.end_s) if e.end_s else "end", e.kind, e.text]
+        for e in timeline(scenario)
+    ]
+    console.table("plan (nothing was started)", ["from", "to", "", "what"], rows)
+
+
+def _subscribe(hooks: RunHooks, dashboard: console.Dashboard) -> None:
+    hooks.progress.add_listener(console.progress)
+
+    @hooks.run_started.add_listener
+    def _started(started: RunStarted) -> None:
+        dashboard.event(
+            f"t=0: {started.workers} workers, {started.faults} faults scheduled, "
+            f"{format_duration(started.planned_duration_s)} planned"
+        )
+
+    @hooks.fault_event.add_listener
+    def _fault(event: JournalEvent) -> None:
+        if isinstance(event, FaultInjected):
+            dashboard.event(f"t={event.t:.0f}s injected {event.fault_id}: {event.fault}")
+        elif isinstance(event, FaultReverted):
+            state = "reverted" if event.ok else f"REVERT FAILED ({event.error})"
+            dashboard.event(f"t={event.t:.0f}s {state} {event.fault_id}")
+        elif isinstance(event, FaultError):
+            dashboard.event(f"t={event.t:.0f}s {event.fault_id} {event.phase} error: {event.error}")
+
+    @hooks.second_elapsed.add_listener
+    def _second(s: SecondSummary) -> None:
+        errors = s.failures / s.requests if s.requests else 0.0
+        dashboard.update(
+            s.t,
+            [
+                ("t", f"{s.t} s"),
+                ("players", f"{s.actual_players:,} / {s.target_players:,}"),
+                ("req/s", f"{s.requests:,}"),
+                ("errors", f"{errors:.1%}"),
+                ("p95", f"{s.p95_ms:.0f} ms"),
+                ("p99", f"{s.p99_ms:.0f} ms"),
+                ("generator cpu", f"{s.generator_cpu_max:.0f} %"),
+            ],
+        )
+
+
+def _show(outcome: RunOutcome) -> None:
+    title = outcome.verdict + (" (aborted)" if outcome.aborted else "")
+    console.banner(title, outcome.paragraph, _TONE.get(outcome.verdict, "warn"))
+    if outcome.load is not None:
+        load = outcome.load
+        console.info(
+            f"{load.totals.requests:,} requests, {load.totals.requests_per_s:,.0f} req/s, "
+            f"peak {load.totals.peak_actual_players:,} players, "
+            f"tracking error {load.tracking.relative:.1%}"
+        )
+    console.info(f"report: {outcome.outputs[0]}")
+    for path in outcome.outputs[1:]:
+        console.info(f"        {path}")
+
+
+def run(
+    scenario: Annotated[str, typer.Argument(help="A built-in scenario name or a YAML file.")],
+    scale: Annotated[
+        float | None, typer.Option(help="Multiply player counts (0.01 = 1 % of the spike).")
+    ] = None,
+    duration_scale: Annotated[
+        float | None, typer.Option(help="Multiply every duration and fault offset.")
+    ] = None,
+    profile: Annotated[
+        Profile | None, typer.Option(help="Bundled platform with its defences on or off.")
+    ] = None,
+    target: Annotated[
+        str | None, typer.Option(help="Base URL of your own platform (instead of the bundled).")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Folder for run directories.")] = Path("runs"),
+    workers: Annotated[str, typer.Option(help="Locust worker processes, or 'auto'.")] = "auto",
+    dry_run: Annotated[bool, typer.Option(help="Print the plan; start nothing.")] = False,
+    allow_target: Annotated[
+        list[str] | None, typer.Option(help="Allow load and faults on this non-local host.")
+    ] = None,
+    toxiproxy: Annotated[
+        str | None, typer.Option(help="Your Toxiproxy API URL (platforms of your own).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed (default: the scenario's).")] = None,
+    players: Annotated[
+        int | None, typer.Option(min=0, help="Players to seed (default: the population).")
+    ] = None,
+) -> None:
+    """Run a spike scenario: platform, load, faults; then the report and the verdict.
+
+    Exit codes: 0 passed (or degraded and recovered), 1 an SLO, a recovery or the wallet
+    audit failed, 2 usage or configuration error, 3 aborted (stop condition, Ctrl-C).
+    """
+    from spikekit.run.orchestrator import SpikeRun  # pandas, matplotlib only when running
+
+    options = RunOptions(
+        scenario=scenario,
+        scale=scale,
+        duration_scale=duration_scale,
+        profile=profile,
+        target_url=target,
+        out=out,
+        workers=_workers(workers),
+        allow_targets=tuple(allow_target or ()),
+        toxiproxy_url=toxiproxy,
+        seed=seed,
+        players=players,
+    )
+    if dry_run:
+        _dry_run(options)
+        return
+    spike = SpikeRun(options)
+    with console.Dashboard(f"spikekit run {spike.scenario.name}") as dashboard:
+        _subscribe(spike.hooks, dashboard)
+        outcome = spike.execute()
+    _show(outcome)
+    raise typer.Exit(outcome.exit_code)

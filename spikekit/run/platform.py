@@ -1,0 +1,156 @@
+"""What a run runs against: the bundled platform, started for the run inside its run
+directory, or a platform of the user's own at a URL. Either way the run gets a base URL for
+the load, a context for the chaos engine, what to record, and an after-run audit."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+
+from spikekit.chaos.context import ChaosContext
+from spikekit.chaos.guard import TargetGuard
+from spikekit.errors import StackError
+from spikekit.reference_platform.audit import audit_sync
+from spikekit.reference_platform.control_api import StackControl
+from spikekit.reference_platform.ledger_export import export_ledger
+from spikekit.reference_platform.spec import Profile as StackProfile
+from spikekit.reference_platform.spec import StackSpec, default_stack
+from spikekit.reference_platform.supervisor import Stack
+from spikekit.run.options import RunOptions
+from spikekit.scenarios import Scenario
+from spikekit.scenarios.target import PlatformTarget
+from spikekit.telemetry.recorder import ScrapeTarget, WatchedProcess
+
+AUDIT_FILE = "audit.json"
+Say = Callable[[str], None]
+
+
+class ExternalPlatform:
+    """A platform of the user's own: load and network faults only, no audit of its ledger."""
+
+    def __init__(self, url: str, options: RunOptions) -> None:
+        self.base_url = url.rstrip("/")
+        self.options = options
+
+    def __enter__(self) -> ExternalPlatform:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        return None
+
+    def chaos_context(self, guard: TargetGuard) -> ChaosContext:
+        return ChaosContext(guard=guard, toxiproxy_url=self.options.toxiproxy_url)
+
+    def scrape_targets(self) -> list[ScrapeTarget]:
+        return []
+
+    def watched_processes(self) -> list[WatchedProcess]:
+        return []
+
+    def tick(self) -> None:
+        """Called once a second on the main thread."""
+
+    def finish(self, run_dir: Path) -> None:
+        """Nothing to audit: the ledger of a foreign platform is not ours to read."""
+
+
+def stack_spec(scenario: Scenario, options: RunOptions) -> StackSpec:
+    assert isinstance(scenario.target, PlatformTarget)
+    players = options.players if options.players is not None else scenario.population.accounts
+    spec = default_stack().with_options(
+        profile=StackProfile(scenario.target.profile.value), players=players
+    )
+    return spec.with_replicas(**{s.value: n for s, n in scenario.target.replicas.items()})
+
+
+class BundledPlatform:
+    """The reference platform, started in ``<run_dir>/platform`` and stopped after the run."""
+
+    def __init__(
+        self, scenario: Scenario, run_dir: Path, options: RunOptions, say: Say = print
+    ) -> None:
+        self.stack = Stack(stack_spec(scenario, options), run_dir / "platform")
+        self.options = options
+        self.say = say
+        self.control: StackControl | None = None
+
+    def __enter__(self) -> BundledPlatform:
+        started = time.monotonic()
+        self.say(
+            f"starting the reference platform ({self.stack.spec.profile.value}, "
+            f"{self.stack.spec.players:,} players) ..."
+        )
+        self.stack.start()
+        self.control = StackControl(self.stack)
+        self.say(f"platform up in {time.monotonic() - started:.1f} s")
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.say("stopping the reference platform ...")
+        self.stack.stop()
+
+    @property
+    def base_url(self) -> str:
+        gateways = [r for r in self.stack.replicas if r.spec.name == "gateway"]
+        if not gateways:
+            raise StackError("the stack has no gateway to send players to")
+        return gateways[0].url
+
+    def chaos_context(self, guard: TargetGuard) -> ChaosContext:
+        return ChaosContext.for_platform(
+            self.stack.state_dir, guard=guard, toxiproxy_url=self.options.toxiproxy_url
+        )
+
+    def scrape_targets(self) -> list[ScrapeTarget]:
+        return [
+            ScrapeTarget(r.spec.name, r.url, r.process.name if r.spec.replicas > 1 else None)
+            for r in self.stack.replicas
+        ]
+
+    def watched_processes(self) -> list[WatchedProcess]:
+        state = self.stack.state
+        if state is None:
+            return []
+        watched = [WatchedProcess(s.service, s.ref()) for s in state.services]
+        watched += [WatchedProcess(b.kind, b.ref()) for b in state.backing]
+        return watched
+
+    def tick(self) -> None:
+        """Answer the chaos engine's restart requests (only this thread may start children)."""
+        if self.control is not None:
+            self.control.handle_pending()
+
+    def finish(self, run_dir: Path) -> None:
+        """Let queues drain, then export the ledger and audit it."""
+        if self.stack.postgres is None:
+            return
+        self.say(f"letting queues drain for {self.options.drain_s:g} s ...")
+        deadline = time.monotonic() + self.options.drain_s
+        while time.monotonic() < deadline:
+            self.tick()
+            time.sleep(0.1)
+        dsn = self.stack.postgres.dsn
+        entries = export_ledger(dsn, run_dir)
+        report = audit_sync(dsn)
+        (run_dir / AUDIT_FILE).write_text(json.dumps(report.model_dump(), indent=2))
+        verdict = "clean" if report.ok else "DISCREPANCIES"
+        self.say(f"wallet audit: {verdict} ({entries:,} ledger entries)")
+
+
+Platform = BundledPlatform | ExternalPlatform
+
+
+def platform_for(
+    scenario: Scenario, run_dir: Path, options: RunOptions, say: Say = print
+) -> Platform:
+    if isinstance(scenario.target, PlatformTarget):
+        return BundledPlatform(scenario, run_dir, options, say)
+    return ExternalPlatform(scenario.target.url, options)

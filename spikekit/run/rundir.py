@@ -1,0 +1,76 @@
+"""The run directory: created first, ``meta.json`` written before anything can fail, so
+that a crash still leaves a directory ``spikekit report`` can read (judged as aborted)."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import socket
+import time
+from pathlib import Path
+
+import psutil
+
+from spikekit import __version__
+from spikekit.analysis.rundir import META, SCENARIO, Machine, RunMeta
+from spikekit.scenarios import Scenario, dump_scenario
+from spikekit.scenarios.target import PlatformTarget
+
+FORMAT_VERSION = 1
+IN_PROGRESS = "the run did not finish (crash or kill): see journal.jsonl"
+
+
+def machine() -> Machine:
+    return Machine(
+        hostname=socket.gethostname(),
+        cpus=os.cpu_count() or 0,
+        memory_gib=round(psutil.virtual_memory().total / 2**30, 1),
+        python=platform.python_version(),
+        platform=platform.platform(),
+    )
+
+
+def create(out: Path, scenario: Scenario) -> Path:
+    """``out/<YYYYmmdd-HHMMSS>-<scenario>``, unique, with ``scenario.yaml`` in it."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    run_dir = out / f"{stamp}-{scenario.name}"
+    suffix = 1
+    while run_dir.exists():
+        suffix += 1
+        run_dir = out / f"{stamp}-{scenario.name}-{suffix}"
+    run_dir.mkdir(parents=True)
+    (run_dir / SCENARIO).write_text(dump_scenario(scenario), encoding="utf-8")
+    return run_dir
+
+
+def write_meta(
+    run_dir: Path,
+    scenario: Scenario,
+    target: str,
+    *,
+    started_at: float,
+    ended_at: float | None = None,
+    aborted: str | None = IN_PROGRESS,
+) -> RunMeta:
+    profile = scenario.target.profile.value if isinstance(scenario.target, PlatformTarget) else None
+    meta = RunMeta(
+        format_version=FORMAT_VERSION,
+        run_id=run_dir.name,
+        scenario=scenario.name,
+        started_at=started_at,
+        ended_at=ended_at,
+        status="aborted" if aborted else "completed",
+        abort_reason=aborted,
+        scale=scenario.scale,
+        duration_scale=scenario.duration_scale,
+        profile=profile,
+        target=target,
+        spikekit_version=__version__,
+        machine=machine(),
+    )
+    path = run_dir / META
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(meta.model_dump(), indent=2), encoding="utf-8")
+    tmp.replace(path)
+    return meta
