@@ -93,11 +93,27 @@ def _ids(array: Any) -> list[str]:
     return sorted(str(x) for x in array.to_pylist())
 
 
-def reconcile(acked: Any, unacked: Any, ledger: Any) -> list[AuditFinding]:
-    """Client-side acknowledged transactions against the platform's ledger export."""
+def _payment_ids(payments: Any, status: str | None = None) -> Any:
+    if payments is None or not len(payments):
+        return pa.array([], pa.large_string())
+    frame = payments if status is None else payments[payments["status"] == status]
+    return pa.array([str(x) for x in frame["payment_id"]], pa.large_string())
+
+
+def reconcile(acked: Any, unacked: Any, ledger: Any, payments: Any = None) -> list[AuditFinding]:
+    """Client-side acknowledged transactions against the platform's ledger export.
+
+    ``payments`` (the payments service's final statuses) explains two legitimate cases:
+    an accepted payment that ended ``failed`` (declined, insufficient funds) never reaches
+    the ledger, and a declined payout's refund (``<payment id>.refund``) was requested by
+    the platform on the player's behalf.
+    """
     acked_t, ledger_t = _table(acked), _table(ledger)
     acked_ids, ledger_ids = acked_t["tx_id"], ledger_t["tx_id"]
-    missing = pc.filter(acked_ids, pc.invert(pc.is_in(acked_ids, value_set=ledger_ids)))
+    declined = _payment_ids(payments, "failed")
+    absent = pc.filter(acked_ids, pc.invert(pc.is_in(acked_ids, value_set=ledger_ids)))
+    missing = pc.filter(absent, pc.invert(pc.is_in(absent, value_set=declined)))
+    declined_count = len(absent) - len(missing)
 
     counts = pc.value_counts(ledger_ids)
     duplicates = pc.filter(counts.field("values"), pc.greater(counts.field("counts"), 1))
@@ -118,7 +134,12 @@ def reconcile(acked: Any, unacked: Any, ledger: Any) -> list[AuditFinding]:
     )
     mismatched = pc.filter(joined["tx_id"], differs)
 
-    requested = [acked_ids.combine_chunks()]
+    refunds = pc.binary_join_element_wise(
+        _payment_ids(payments),
+        pa.scalar(".refund", pa.large_string()),
+        pa.scalar("", pa.large_string()),
+    )
+    requested = [acked_ids.combine_chunks(), refunds]
     unacked_ids = pa.array([], pa.large_string())
     if unacked is not None and len(unacked):
         unacked_ids = _table(unacked)["tx_id"].combine_chunks()
@@ -136,7 +157,8 @@ def reconcile(acked: Any, unacked: Any, ledger: Any) -> list[AuditFinding]:
         _finding(
             "acked_applied",
             _ids(missing),
-            f"all {len(acked_ids)} acknowledged transactions are in the ledger",
+            f"all {len(acked_ids) - declined_count} acknowledged transactions are in the ledger"
+            + (f" ({declined_count} accepted payments ended declined)" if declined_count else ""),
             "{n} acknowledged transaction(s) missing from the ledger",
         ),
         _finding(
@@ -203,5 +225,5 @@ def audit_run(run: RunData) -> AuditResult:
             )
         )
     else:
-        findings.extend(reconcile(run.acked, run.unacked, run.ledger))
+        findings.extend(reconcile(run.acked, run.unacked, run.ledger, run.payments))
     return AuditResult(tuple(findings))

@@ -33,6 +33,7 @@ GENERATOR = "generator.parquet"  # the load generator's own health, same columns
 ACKED = "acked_transactions.jsonl"
 UNACKED = "unacked_transactions.jsonl"
 LEDGER = "ledger_export.parquet"
+PAYMENTS = "payments_export.parquet"
 AUDIT = "audit.json"
 
 TIMESERIES_COLUMNS = ("t", "endpoint", "requests", "failures", "p50_ms", "p95_ms", "p99_ms")
@@ -40,6 +41,7 @@ PLAYERS_COLUMNS = ("t", "target_players", "actual_players")
 METRICS_COLUMNS = ("t", "service", "metric", "labels", "value")
 TX_COLUMNS = ("kind", "player_id", "tx_id", "amount")
 LEDGER_COLUMNS = ("tx_id", "kind", "player_id", "amount")
+PAYMENTS_COLUMNS = ("payment_id", "kind", "player_id", "amount", "status", "reason")
 
 
 class Machine(BaseModel):
@@ -150,6 +152,7 @@ class RunData:
     ledger: Any  # DataFrame, LEDGER_COLUMNS, or None
     audit: PlatformAudit | None
     duration_s: int
+    payments: Any = None  # DataFrame, PAYMENTS_COLUMNS, or None
 
     @property
     def aborted(self) -> bool:
@@ -294,6 +297,8 @@ def load_run(run_dir: Path) -> RunData:
 
     ledger_path = run_dir / LEDGER
     ledger = _read_parquet(ledger_path, LEDGER_COLUMNS) if ledger_path.is_file() else None
+    payments_path = run_dir / PAYMENTS
+    payments = _read_parquet(payments_path, PAYMENTS_COLUMNS) if payments_path.is_file() else None
     audit_path = run_dir / AUDIT
     audit = None
     if audit_path.is_file():
@@ -320,4 +325,5 @@ def load_run(run_dir: Path) -> RunData:
         ledger=ledger,
         audit=audit,
         duration_s=max(last_t + 1, 0),
+        payments=payments,
     )

@@ -127,6 +127,22 @@ def default_stack() -> StackSpec:
                 needs=("postgres", "redis"),
             ),
             ServiceSpec(
+                name="payments",
+                app="spikekit.reference_platform.payments.entrypoints.api:create_app",
+                needs=("redis", "wallet"),
+            ),
+            ServiceSpec(
+                name="payments-worker",
+                app="spikekit.reference_platform.payments.entrypoints.worker:create_app",
+                replicas=2,
+                needs=("redis", "wallet"),
+            ),
+            ServiceSpec(
+                name="reporting",
+                app="spikekit.reference_platform.reporting.entrypoints.app:create_app",
+                needs=("postgres", "redis"),
+            ),
+            ServiceSpec(
                 name="auth",
                 app="spikekit.reference_platform.auth.entrypoints.app:create_app",
                 needs=("postgres", "redis"),

@@ -15,7 +15,7 @@ from spikekit.chaos.guard import TargetGuard
 from spikekit.errors import StackError
 from spikekit.reference_platform.audit import audit_sync
 from spikekit.reference_platform.control_api import StackControl
-from spikekit.reference_platform.ledger_export import export_ledger
+from spikekit.reference_platform.ledger_export import export_ledger, export_payments
 from spikekit.reference_platform.spec import Profile as StackProfile
 from spikekit.reference_platform.spec import StackSpec, default_stack
 from spikekit.reference_platform.supervisor import Stack
@@ -139,6 +139,8 @@ class BundledPlatform:
             time.sleep(0.1)
         dsn = self.stack.postgres.dsn
         entries = export_ledger(dsn, run_dir)
+        if self.stack.redis is not None:
+            export_payments(self.stack.redis.url, run_dir)
         report = audit_sync(dsn)
         (run_dir / AUDIT_FILE).write_text(json.dumps(report.model_dump(), indent=2))
         verdict = "clean" if report.ok else "DISCREPANCIES"

@@ -75,3 +75,40 @@ def test_a_failed_platform_check_fails_the_audit(tmp_path: Path) -> None:
     )
     found = statuses(audit_run(load_run(run_dir)))
     assert found["no_negative_balance"] == (CheckStatus.FAILED, ("p-0007",))
+
+
+def test_a_declined_payment_is_not_lost_and_its_refund_was_requested(tmp_path: Path) -> None:
+    from spikekit.analysis.audit import reconcile
+
+    acked = pd.DataFrame(
+        {
+            "kind": ["deposit", "deposit", "withdrawal"],
+            "player_id": ["p1", "p1", "p2"],
+            "tx_id": ["dep-declined", "dep-lost", "wd-1"],
+            "amount": [500, 700, 300],
+        }
+    )
+    ledger = pd.DataFrame(
+        {  # the payout of wd-1 was declined: debited, then refunded by the platform
+            "tx_id": ["wd-1", "wd-1.refund"],
+            "kind": ["withdrawal", "deposit"],
+            "player_id": ["p2", "p2"],
+            "amount": [300, 300],
+        }
+    )
+    payments = pd.DataFrame(
+        {
+            "payment_id": ["dep-declined", "dep-lost", "wd-1"],
+            "kind": ["deposit", "deposit", "withdrawal"],
+            "player_id": ["p1", "p1", "p2"],
+            "amount": [500, 700, 300],
+            "status": ["failed", "completed", "failed"],
+            "reason": ["PROVIDER_DECLINED", None, "PAYOUT_DECLINED"],
+        }
+    )
+    found = {f.name: f for f in reconcile(acked, None, ledger, payments)}
+    assert found["acked_applied"].offending_ids == ("dep-lost",)
+    assert found["nothing_unrequested"].status is CheckStatus.PASSED
+    without = {f.name: f for f in reconcile(acked, None, ledger)}
+    assert without["acked_applied"].offending_ids == ("dep-declined", "dep-lost")
+    assert without["nothing_unrequested"].offending_ids == ("wd-1.refund",)

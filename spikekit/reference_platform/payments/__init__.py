@@ -1,0 +1,1 @@
+"""Payments: deposits and withdrawals accepted fast, queued on a Redis Stream, worked off."""

@@ -1,0 +1,93 @@
+"""The wallet's internal payment API over HTTP, idempotent by ``Idempotency-Key``.
+
+``POST {wallet}/v1/players/{player}/deposit|withdraw`` with ``{amount}``. The
+wallet's answers map to outcomes:
+
+- 200 ``status: ok`` → ok, with the balance; 200 ``status: refused`` → refused
+  with the wallet's code (``INSUFFICIENT_FUNDS``);
+- 404, 409, 422 and other 4xx → refused with the error code (``UNKNOWN_PLAYER``);
+- 5xx, 429, timeouts, connection errors → :class:`Unavailable` after
+  ``attempts`` tries spread over the replicas (the call is safe to repeat).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from typing import Any
+
+import httpx
+
+from spikekit.errors import ConfigError
+from spikekit.reference_platform.payments.domain import Outcome, Unavailable
+from spikekit.reference_platform.payments.service_layer.ports import AbstractWallet
+
+RETRYABLE = frozenset({429, 500, 502, 503, 504})
+
+
+def outcome_of(status: int, body: Any) -> Outcome | None:
+    """The outcome of one wallet answer; None when the call should be retried."""
+    if status in RETRYABLE or status >= 500:
+        return None
+    if status == 200 and isinstance(body, dict):
+        if body.get("status") == "ok":
+            balance = body.get("balance")
+            return Outcome(ok=True, balance=balance if isinstance(balance, int) else None)
+        return Outcome.refused(str(body.get("code", "WALLET_REFUSED")))
+    error = body.get("error") if isinstance(body, dict) else None
+    code = error.get("code") if isinstance(error, dict) else None
+    return Outcome.refused(str(code or f"WALLET_HTTP_{status}"))
+
+
+class HttpWallet(AbstractWallet):
+    """Round-robin over the wallet replicas' base URLs, bounded pool, timeout on every call."""
+
+    def __init__(
+        self,
+        base_urls: list[str],
+        *,
+        timeout_s: float,
+        connections: int = 32,
+        attempts: int = 3,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
+        if not base_urls:
+            raise ConfigError("the payments service needs the wallet's URL (SPIKEKIT_WALLET_URLS)")
+        self._urls = itertools.cycle(base_urls)
+        self._attempts = attempts
+        self._client = client or httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout_s),
+            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+        )
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+    async def deposit(self, player_id: str, key: str, amount: int) -> Outcome:
+        return await self._call("deposit", player_id, key, amount)
+
+    async def withdraw(self, player_id: str, key: str, amount: int) -> Outcome:
+        return await self._call("withdraw", player_id, key, amount)
+
+    async def _call(self, operation: str, player_id: str, key: str, amount: int) -> Outcome:
+        reason = "no attempt"
+        for attempt in range(self._attempts):
+            if attempt:
+                await asyncio.sleep(0.05 * 2**attempt)
+            url = f"{next(self._urls)}/v1/players/{player_id}/{operation}"
+            try:
+                response = await self._client.post(
+                    url, json={"amount": amount}, headers={"Idempotency-Key": key}
+                )
+            except httpx.HTTPError as error:
+                reason = f"{error.__class__.__name__}: {error}"
+                continue
+            try:
+                body = response.json()
+            except ValueError:
+                body = None
+            outcome = outcome_of(response.status_code, body)
+            if outcome is not None:
+                return outcome
+            reason = f"HTTP {response.status_code}"
+        raise Unavailable("wallet", reason)

@@ -1,0 +1,1 @@
+"""Payments: service_layer."""

@@ -1,0 +1,1 @@
+"""Reporting: wallet events into per-minute aggregates in PostgreSQL; never slows the wallet."""
