@@ -18,6 +18,7 @@ class Alias:
     source: str  # the per-second metric name as recorded (after rate/quantile derivation)
     target: str
     relabel: Callable[[str, LabelKey], LabelKey]
+    transform: Callable[[float], float] = float
 
 
 def _rename(old: str, new: str) -> Callable[[str, LabelKey], LabelKey]:
@@ -31,23 +32,39 @@ def _pool(service: str, key: LabelKey) -> LabelKey:
     return tuple(sorted((*key, ("pool", service))))
 
 
+def _stream(name: str) -> Callable[[str, LabelKey], LabelKey]:
+    def relabel(_: str, key: LabelKey) -> LabelKey:
+        return tuple(sorted((*key, ("stream", name))))
+
+    return relabel
+
+
+def _same(_: str, key: LabelKey) -> LabelKey:
+    return key
+
+
+_OP = _rename("operation", "op")
 ALIASES: tuple[Alias, ...] = (
-    Alias(
-        "wallet_transaction_duration_p95_ms", "wallet_tx_latency_p95_ms", _rename("operation", "op")
-    ),
-    Alias(
-        "wallet_transaction_duration_p99_ms", "wallet_tx_latency_p99_ms", _rename("operation", "op")
-    ),
+    Alias("wallet_transaction_duration_p95_ms", "wallet_tx_latency_p95_ms", _OP),
+    Alias("wallet_transaction_duration_p99_ms", "wallet_tx_latency_p99_ms", _OP),
+    # payment entries leave the stream only once final: its length is the backlog
+    Alias("payments_stream_depth", "stream_depth", _stream("payments.requests")),
+    Alias("payments_stream_depth", "stream_lag", _stream("payments.requests")),
+    Alias("reporting_lag_entries", "stream_lag", _stream("wallet.events")),
+    Alias("router_breaker_state", "breaker_state", _same),
+    Alias("router_provider_health_error_rate", "provider_health", _same, lambda v: 1.0 - v),
 )
 
 _SUFFIX_ALIASES = {"_db_pool_in_use": "db_pool_in_use", "_db_pool_size": "db_pool_size"}
 
 
-def aliases_for(service: str, metric: str, key: LabelKey) -> Iterator[tuple[str, LabelKey]]:
-    """The analysis names under which a recorded row also appears."""
+def aliases_for(
+    service: str, metric: str, key: LabelKey, value: float = 0.0
+) -> Iterator[tuple[str, LabelKey, float]]:
+    """The analysis names (and values) under which a recorded row also appears."""
     for alias in ALIASES:
         if alias.source == metric:
-            yield alias.target, alias.relabel(service, key)
+            yield alias.target, alias.relabel(service, key), alias.transform(value)
     for suffix, target in _SUFFIX_ALIASES.items():
         if metric.endswith(suffix) and metric != target:
-            yield target, _pool(service, key)
+            yield target, _pool(service, key), value

@@ -155,8 +155,8 @@ class PlatformRecorder:
         for metric, key, value in per_second(previous[1] if previous else None, snapshot, elapsed):
             labels = tuple(sorted((*key, *instance)))
             self._add(t, target.service, metric, labels, value)
-            for alias, alias_key in aliases_for(target.service, metric, labels):
-                self._add(t, target.service, alias, alias_key, value)
+            for alias, alias_key, alias_value in aliases_for(target.service, metric, labels, value):
+                self._add(t, target.service, alias, alias_key, alias_value)
         self._previous[target] = (when, snapshot)
 
     def _record_processes(self, t: int) -> None:

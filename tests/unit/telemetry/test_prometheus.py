@@ -76,10 +76,14 @@ def test_a_counter_reset_by_a_restart_is_not_a_negative_rate() -> None:
 
 def test_aliases_give_the_names_the_analysis_reads() -> None:
     key = (("operation", "debit"),)
-    assert list(aliases_for("wallet", "wallet_transaction_duration_p95_ms", key)) == [
-        ("wallet_tx_latency_p95_ms", (("op", "debit"),))
+    assert list(aliases_for("wallet", "wallet_transaction_duration_p95_ms", key, 12.0)) == [
+        ("wallet_tx_latency_p95_ms", (("op", "debit"),), 12.0)
     ]
-    assert list(aliases_for("wallet", "wallet_db_pool_in_use", ())) == [
-        ("db_pool_in_use", (("pool", "wallet"),))
+    assert list(aliases_for("wallet", "wallet_db_pool_in_use", (), 3.0)) == [
+        ("db_pool_in_use", (("pool", "wallet"),), 3.0)
     ]
     assert list(aliases_for("wallet", "http_request_duration_p95_ms", key)) == []
+    provider = (("provider", "aurora"),)
+    assert list(aliases_for("router", "router_provider_health_error_rate", provider, 0.25)) == [
+        ("provider_health", provider, 0.75)
+    ]
