@@ -135,7 +135,9 @@ class Scenario(BaseModel):
         problems: list[tuple[FieldPath, str]] = []
         names: set[str] = set()
         for index, slo in enumerate(self.slos):
-            if not _ENDPOINT.match(slo.endpoint):
+            if slo.metric is SLOMetric.STREAM_LAG:
+                pass  # its endpoint names a stream ("payments", "wallet.events") or is "*"
+            elif not _ENDPOINT.match(slo.endpoint):
                 problems.append(
                     (("slos", index, "endpoint"), f"{_ENDPOINT_EXPECTED}, got {slo.endpoint!r}")
                 )
