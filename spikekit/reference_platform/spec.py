@@ -170,7 +170,7 @@ def default_stack() -> StackSpec:
             ServiceSpec(
                 name="gateway",
                 app="spikekit.reference_platform.gateway.app:create_app",
-                needs=("postgres", "redis"),
+                needs=("redis", "auth", "wallet", "router", "payments"),
             ),
         )
     )

@@ -1,0 +1,1 @@
+"""Adapters of the gateway: typed HTTP clients per dependency, Redis stores, metrics."""

@@ -1,0 +1,1 @@
+"""The HTTP face of the gateway: routes, schemas, error answers, middleware."""
