@@ -24,6 +24,7 @@ from locust.contrib.fasthttp import FastHttpUser
 from spikekit.load.acks import AckKind, payment_ack, round_acks
 from spikekit.load.context import Identity, WorkerContext
 from spikekit.load.impatience import Reaction, classify, parse_retry_after
+from spikekit.load.players import player_address
 
 #: Wait of an open-model user whose session is over (it idles until the run stops).
 IDLE_WAIT_S = 3600.0
@@ -81,6 +82,7 @@ class Player(FastHttpUser):
         self.rng = self.me.rng
         seeded = ctx.picker.credentials(self.me.index)
         self.login_as: tuple[str, str] | None = (seeded.username, seeded.password)
+        self.address = player_address(self.me.index)
         self.player_id = seeded.player_id
         self.token: str | None = None
         self.games: list[Game] = []
@@ -146,7 +148,9 @@ class Player(FastHttpUser):
         ``expect``: success codes; ``accept``: business answers (e.g. 402) that are correct
         behaviour of the platform, counted as successes and never retried.
         """
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        headers = {"X-Forwarded-For": self.address}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
         attempt = 0
         while True:
             began = time.perf_counter()

@@ -118,3 +118,9 @@ class SlotAllocator:
 def registrant_username(seed: int, worker_index: int, serial: int, salt: int) -> str:
     """A fresh username for a new registrant, unique per run, worker and user."""
     return f"new{seed}w{worker_index}n{serial}x{salt:06x}"
+
+
+def player_address(index: int) -> str:
+    """Each virtual player's own client address (sent as ``X-Forwarded-For``), so per-address
+    login limits see 120,000 players, not one generator at 127.0.0.1."""
+    return f"10.{(index >> 16) & 255}.{(index >> 8) & 255}.{index & 255}"

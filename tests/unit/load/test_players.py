@@ -76,3 +76,11 @@ def test_class_weights_leave_out_zero_weight_personas() -> None:
     weights = class_weights(PersonaMix(high_roller=0, new_registrant=0))
     assert set(weights) == {"SlotPlayer", "Depositor", "LobbyBrowser"}
     assert weights["SlotPlayer"] == 60
+
+
+def test_every_player_gets_its_own_client_address() -> None:
+    from spikekit.load.players import player_address
+
+    addresses = {player_address(i) for i in range(120_000)}
+    assert len(addresses) == 120_000
+    assert player_address(0) == "10.0.0.0" and player_address(65_537) == "10.1.0.1"
