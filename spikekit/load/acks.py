@@ -72,6 +72,19 @@ def round_acks(ts: float, player_id: str, body: Mapping[str, Any]) -> list[Ack]:
     return acks
 
 
+def unacked(ts: float, kind: AckKind, player_id: str, amount: int, count: int = 1) -> list[Ack]:
+    """Requests sent without an acknowledgement (failed, timed out, retried): the platform may
+    still have applied them. Their id is unknown to the client, so ``tx_id`` is empty; the
+    audit allows that many unexplained ledger entries of that kind for that player."""
+    return [Ack(ts, kind, player_id, "", int(amount)) for _ in range(count)]
+
+
+def unacked_path(acks_path: Path) -> Path:
+    """``.../acks-worker-0.jsonl`` → ``.../unacked-worker-0.jsonl``."""
+    name = acks_path.name
+    return acks_path.with_name("un" + name if name.startswith("acks") else f"unacked-{name}")
+
+
 class AckLog:
     """Appends acks to one file; buffered, flushed by the caller (every second) and on close."""
 

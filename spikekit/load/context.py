@@ -23,6 +23,7 @@ class WorkerContext:
     workers_total: int
     started_at: float
     acks: AckLog
+    unacked: AckLog
     picker: PlayerPicker
     slots: SlotAllocator = field(default_factory=SlotAllocator)
     session_length_s: float | None = None  # open model: one session per user
@@ -32,7 +33,7 @@ class WorkerContext:
     serial: int = 0  # users started on this worker
 
     @classmethod
-    def from_setup(cls, setup: Setup, acks: AckLog) -> WorkerContext:
+    def from_setup(cls, setup: Setup, acks: AckLog, unacked: AckLog) -> WorkerContext:
         scenario = Scenario.model_validate(setup.scenario)
         shape = shape_for(scenario)
         length = cap = None
@@ -46,6 +47,7 @@ class WorkerContext:
             workers_total=setup.workers_total,
             started_at=setup.started_at,
             acks=acks,
+            unacked=unacked,
             picker=PlayerPicker(scenario.seed, scenario.population.accounts),
             session_length_s=length,
             max_sessions=cap,

@@ -21,7 +21,7 @@ from geventhttpclient.client import HTTPClientPool
 from locust import task
 from locust.contrib.fasthttp import FastHttpUser
 
-from spikekit.load.acks import AckKind, payment_ack, round_acks
+from spikekit.load.acks import AckKind, payment_ack, round_acks, unacked
 from spikekit.load.context import Identity, WorkerContext
 from spikekit.load.impatience import Reaction, classify, parse_retry_after
 from spikekit.load.players import player_address
@@ -59,6 +59,13 @@ class Answer:
     status: int
     body: dict[str, Any]
     ok: bool
+    attempts: int = 1  # requests sent for this action (impatient retries included)
+
+    @property
+    def unanswered(self) -> int:
+        """Requests of this action that got no acknowledgement (the platform may have
+        applied them anyway: a timeout after the commit)."""
+        return self.attempts - (1 if self.ok else 0)
 
 
 @dataclass(frozen=True)
@@ -166,7 +173,7 @@ class Player(FastHttpUser):
             elapsed = time.perf_counter() - began
             if status == 401:
                 self.token = self.session_id = None  # session lost: log in again
-                return Answer(status, {}, False)
+                return Answer(status, {}, False, attempt + 1)
             outcome = classify(
                 ok=ok,
                 elapsed_s=elapsed,
@@ -174,7 +181,8 @@ class Player(FastHttpUser):
             )
             decision = self.me.policy.decide(outcome, attempt, parse_retry_after(retry_after))
             if not decision.again:
-                return Answer(status, parsed, ok and decision.reaction is not Reaction.GIVE_UP)
+                done = ok and decision.reaction is not Reaction.GIVE_UP
+                return Answer(status, parsed, done, attempt + 1)
             attempt += 1
             if decision.delay_s > 0:
                 time.sleep(decision.delay_s)  # gevent-patched: yields to other players
@@ -228,6 +236,10 @@ class Player(FastHttpUser):
             body={"session_id": self.session_id, "bet": bet},
             accept=(402,),
         )
+        if answer.unanswered:
+            self.ctx.unacked.write(
+                unacked(time.time(), AckKind.BET, self.player_id, bet, answer.unanswered)
+            )
         if answer.status == 402:
             self.needs_money = True
         elif answer.status == 404:
@@ -248,7 +260,8 @@ class Player(FastHttpUser):
             body={"amount": amount, "idempotency_key": key},
             expect=(202,),
         )
-        if not answer.ok:
+        if not answer.ok:  # every retry carried the same key: at most one deposit
+            self.ctx.unacked.write(unacked(time.time(), AckKind.DEPOSIT, self.player_id, amount))
             return None
         ack = payment_ack(time.time(), AckKind.DEPOSIT, self.player_id, answer.body, amount)
         if ack is None:
@@ -272,6 +285,8 @@ class Player(FastHttpUser):
             ack = payment_ack(time.time(), AckKind.WITHDRAWAL, self.player_id, answer.body, amount)
             if ack is not None:
                 self.ctx.acks.write([ack])
+        elif not answer.ok:
+            self.ctx.unacked.write(unacked(time.time(), AckKind.WITHDRAWAL, self.player_id, amount))
 
     def check_balance(self) -> None:
         answer = self.call("GET", "/api/balance", "/api/balance")

@@ -38,6 +38,7 @@ from spikekit.processes import ManagedProcess, spawn, terminate_refs
 from spikekit.scenarios import Scenario
 
 ACKED = "acked_transactions.jsonl"
+UNACKED = "unacked_transactions.jsonl"
 POLL_S = 0.1
 
 
@@ -278,6 +279,9 @@ class LoadRunner:
     def _result(self) -> LoadResult:
         acked = merge_ack_files(
             sorted(self.load_dir.glob("acks-worker-*.jsonl")), self.run_dir / ACKED
+        )
+        merge_ack_files(
+            sorted(self.load_dir.glob("unacked-worker-*.jsonl")), self.run_dir / UNACKED
         )
         totals, tracking = read_totals(self.run_dir, self.scenario.planned_duration_s)
         ended = self._ended or {}

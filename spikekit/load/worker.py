@@ -20,7 +20,7 @@ from typing import Any
 import gevent
 from locust.env import Environment
 
-from spikekit.load.acks import AckLog
+from spikekit.load.acks import AckLog, unacked_path
 from spikekit.load.context import WorkerContext
 from spikekit.load.journeys import PERSONAS
 from spikekit.load.personas import configure_pool, set_context
@@ -48,7 +48,8 @@ def default_acks_file() -> Path:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
-    acks = AckLog(args.acks_file or default_acks_file())
+    acks_file = args.acks_file or default_acks_file()
+    acks, unacked = AckLog(acks_file), AckLog(unacked_path(acks_file))
     configure_pool(args.connections, args.network_timeout, args.connect_timeout)
     env = Environment(user_classes=list(PERSONAS))
     runner = env.create_worker_runner(args.master, args.master_port)
@@ -56,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def on_setup(environment: Environment, msg: Any, **_: Any) -> None:
         setup = Setup.from_wire(msg.data)
-        ctx = WorkerContext.from_setup(setup, acks)
+        ctx = WorkerContext.from_setup(setup, acks, unacked)
         set_context(ctx)
         worker_stats = WorkerStats(runner, f"worker-{setup.worker_index}", ctx)
         environment.events.request.add_listener(worker_stats.on_request)  # type: ignore[no-untyped-call]
@@ -66,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def on_sigterm() -> None:
         acks.close()
+        unacked.close()
         os._exit(0)
 
     runner.register_message(SETUP_MESSAGE, on_setup)
@@ -74,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         runner.greenlet.join()
     finally:
         acks.close()
+        unacked.close()
     logging.info("worker done: %d acknowledged transactions", acks.count)
     return 0
 

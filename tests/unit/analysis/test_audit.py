@@ -112,3 +112,28 @@ def test_a_declined_payment_is_not_lost_and_its_refund_was_requested(tmp_path: P
     without = {f.name: f for f in reconcile(acked, None, ledger)}
     assert without["acked_applied"].offending_ids == ("dep-declined", "dep-lost")
     assert without["nothing_unrequested"].offending_ids == ("wd-1.refund",)
+
+
+def test_unanswered_requests_explain_as_many_unseen_bets_and_no_more() -> None:
+    from spikekit.analysis.audit import reconcile
+
+    acked = pd.DataFrame(
+        {"kind": ["bet"], "player_id": ["p1"], "tx_id": ["aurora:b0"], "amount": [10]}
+    )
+    unacked = pd.DataFrame(  # two timed-out rounds: their ids never reached the client
+        {"kind": ["bet", "bet"], "player_id": ["p1", "p1"], "tx_id": ["", ""], "amount": [10, 10]}
+    )
+    ledger = pd.DataFrame(
+        {
+            "tx_id": ["aurora:b0", "aurora:b1", "aurora:b2", "aurora:b3", "blitz:x1"],
+            "kind": ["bet"] * 5,
+            "player_id": ["p1", "p1", "p1", "p1", "p2"],
+            "amount": [10] * 5,
+        }
+    )
+    found = {f.name: f for f in reconcile(acked, unacked, ledger)}
+    assert found["nothing_unrequested"].offending_ids == ("aurora:b3", "blitz:x1")
+    assert (
+        "2 requested without acknowledgement"
+        in reconcile(acked, unacked, ledger.iloc[:3])[3].detail
+    )
