@@ -30,8 +30,12 @@ __all__ = ["ConsumerKillFault", "ConsumerStallFault", "FloodFault", "consumer_na
 _PIPELINE = 500
 
 
-def consumer_names(consumer: str) -> list[str]:
-    return [consumer, f"{consumer}-worker", f"{consumer}-consumer"]
+def consumer_names(consumer: str, running: set[str]) -> list[str]:
+    """The services that consume ``consumer``'s stream: its ``-worker`` / ``-consumer``
+    services when the stack has them (the API that only enqueues is left alone), else the
+    service itself (reporting consumes in its own process)."""
+    workers = [f"{consumer}-worker", f"{consumer}-consumer"]
+    return [n for n in workers if n in running] or [consumer]
 
 
 @register("queue.flood")
@@ -92,7 +96,9 @@ class FloodFault(Fault[QueueFlood]):
 
 class _ConsumerFault(Fault[QueueConsumerStall | QueueConsumerKill]):
     def _targets(self) -> list[Target]:
-        return find_services(self.ctx.stack(), consumer_names(self.spec.consumer.value))
+        stack = self.ctx.stack()
+        running = {s.service for s in stack.services}
+        return find_services(stack, consumer_names(self.spec.consumer.value, running))
 
     def check(self) -> None:
         self._targets()

@@ -26,6 +26,7 @@ from spikekit.chaos.journal import (
     read_journal,
 )
 from spikekit.errors import ChaosError, SpikekitError
+from spikekit.reference_platform import state as state_file
 
 __all__ = ["active_faults", "journal_path", "revert_from_journal"]
 
@@ -61,12 +62,24 @@ def _run_start_ts(events: Sequence[JournalEvent]) -> float | None:
     return events[0].ts - events[0].t if events else None
 
 
+def bundled_platform_gone(journal: Path) -> bool:
+    """True when the journal belongs to a run whose bundled platform (``<run>/platform``)
+    has no process left: every fault on it went away with it (a SIGKILLed run takes its
+    platform along), so there is nothing to reach and nothing to revert."""
+    state = state_file.load(journal.parent / "platform") if journal.parent.is_dir() else None
+    if state is None:
+        return False
+    processes = [state.supervisor, *state.processes()]
+    return not any(p.ref().is_alive() for p in processes)
+
+
 def revert_from_journal(path: Path, ctx: ChaosContext) -> list[FaultReverted]:
     """Revert every fault still on according to the journal at ``path``; returns outcomes."""
     events = read_journal(path)
     still_on = active_faults(events)
     if not still_on:
         return []
+    gone = bundled_platform_gone(path)
     start_ts = _run_start_ts(events) or time.time()
     outcomes: list[FaultReverted] = []
     with Journal(path, started=time.monotonic() - (time.time() - start_ts)) as journal:
@@ -77,9 +90,12 @@ def revert_from_journal(path: Path, ctx: ChaosContext) -> list[FaultReverted]:
                 "target": injected.target,
             }
             try:
-                if injected.revert is None:
+                if gone:
+                    outcome = "gone with the run's bundled platform (no process left)"
+                elif injected.revert is None:
                     raise ChaosError(injected.fault_id, "the journal has no revert record for it")
-                outcome = parse_record(injected.revert).undo(ctx)
+                else:
+                    outcome = parse_record(injected.revert).undo(ctx)
                 event = FaultReverted(
                     **journal.stamp(), **ids, ok=True, outcome=outcome, source="journal"
                 )

@@ -82,7 +82,9 @@ def unacked(ts: float, kind: AckKind, player_id: str, amount: int, count: int = 
 def unacked_path(acks_path: Path) -> Path:
     """``.../acks-worker-0.jsonl`` → ``.../unacked-worker-0.jsonl``."""
     name = acks_path.name
-    return acks_path.with_name("un" + name if name.startswith("acks") else f"unacked-{name}")
+    if name.startswith("acks-"):
+        return acks_path.with_name("unacked-" + name.removeprefix("acks-"))
+    return acks_path.with_name(f"unacked-{name}")
 
 
 class AckLog:

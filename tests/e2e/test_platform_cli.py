@@ -5,9 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -16,17 +13,7 @@ import psutil
 from spikekit.processes import ProcessRef
 from spikekit.reference_platform import state as state_file
 from tests.conftest import require_toxiproxy
-
-
-def spikekit(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "spikekit", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-        env={**os.environ, "COLUMNS": "200"},
-    )
+from tests.e2e.helpers import alive_after, spikekit
 
 
 def _every_process(state_dir: Path) -> list[ProcessRef]:
@@ -40,16 +27,6 @@ def _every_process(state_dir: Path) -> list[ProcessRef]:
         for child in supervisor.children(recursive=True)
     ]
     return refs
-
-
-def _alive_after(refs: list[ProcessRef], seconds: float) -> list[ProcessRef]:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        alive = [ref for ref in refs if ref.is_alive()]
-        if not alive:
-            return []
-        time.sleep(0.1)
-    return [ref for ref in refs if ref.is_alive()]
 
 
 def test_up_detach_status_json_down_leaves_nothing_behind(tmp_path: Path) -> None:
@@ -77,7 +54,7 @@ def test_up_detach_status_json_down_leaves_nothing_behind(tmp_path: Path) -> Non
         down = spikekit("platform", "down", "--state-dir", str(state_dir))
     assert down.returncode == 0, down.stderr
     assert "stopped" in down.stdout
-    assert _alive_after(refs, 5) == []
+    assert alive_after(refs, 5) == []
     after = spikekit("platform", "status", "--json", "--state-dir", str(state_dir))
     assert after.returncode == 1 and json.loads(after.stdout)["running"] is False
 
@@ -91,7 +68,7 @@ def test_sigkilled_supervisor_takes_every_child_with_it_within_5_s(tmp_path: Pat
     state = state_file.load(state_dir)
     assert state is not None
     os.kill(state.supervisor.pid, signal.SIGKILL)
-    survivors = _alive_after(refs, 5)
+    survivors = alive_after(refs, 5)
     for ref in survivors:  # never leave them running, even when the assertion fails
         os.kill(ref.pid, signal.SIGKILL)
     assert survivors == []

@@ -43,3 +43,10 @@ def test_urls_dsns_and_addresses() -> None:
     guard.check_url("unix:///var/run/docker.sock", "docker")
     with pytest.raises(UnsafeTargetError, match=r"10\.0\.0\.1"):
         guard.check_address("10.0.0.1:5432", "link")
+
+
+def test_queue_faults_hit_the_workers_not_the_api_that_only_enqueues() -> None:
+    from spikekit.chaos.queue import consumer_names
+
+    assert consumer_names("payments", {"payments", "payments-worker"}) == ["payments-worker"]
+    assert consumer_names("reporting", {"reporting", "wallet"}) == ["reporting"]

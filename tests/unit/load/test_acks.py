@@ -64,3 +64,14 @@ def test_worker_files_merge_in_time_order_and_torn_lines_are_dropped(tmp_path: P
     assert merge_ack_files([a, b, tmp_path / "missing.jsonl"], out) == 6
     ids = [json.loads(line)["tx_id"] for line in out.read_text().splitlines()]
     assert ids == ["a1", "b2", "b3", "a4", "b5", "a6"]
+
+
+def test_unanswered_requests_go_to_their_own_file() -> None:
+    from pathlib import Path
+
+    from spikekit.load.acks import unacked_path
+
+    assert unacked_path(Path("/r/load/acks-worker-3.jsonl")) == Path(
+        "/r/load/unacked-worker-3.jsonl"
+    )
+    assert unacked_path(Path("mine.jsonl")) == Path("unacked-mine.jsonl")

@@ -1,0 +1,157 @@
+"""``spikekit run`` as CI runs it: real platform, real Locust, real faults, real outputs."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import psutil
+import yaml
+
+from spikekit.chaos.toxiproxy import ToxiproxyClient
+from spikekit.processes import ProcessRef
+from spikekit.reference_platform import state as state_file
+from tests.conftest import require_toxiproxy
+from tests.e2e.helpers import alive_after, spikekit
+
+OUTPUTS = (
+    "meta.json",
+    "scenario.yaml",
+    "journal.jsonl",
+    "timeseries.parquet",
+    "players.parquet",
+    "histograms.json",
+    "platform_metrics.parquet",
+    "acked_transactions.jsonl",
+    "ledger_export.parquet",
+    "payments_export.parquet",
+    "audit.json",
+    "report.html",
+    "summary.json",
+    "junit.xml",
+)
+
+
+def only_run_dir(out: Path) -> Path:
+    runs = [p for p in out.iterdir() if p.is_dir()]
+    assert len(runs) == 1, runs
+    return runs[0]
+
+
+def stack_processes(run_dir: Path) -> list[ProcessRef]:
+    state = state_file.load(run_dir / "platform")
+    assert state is not None
+    return [p.ref() for p in state.processes()]
+
+
+def test_smoke_passes_with_a_clean_audit_and_report_rebuilds_it(tmp_path: Path) -> None:
+    result = spikekit("run", "smoke", "--out", str(tmp_path), timeout=400)
+    assert result.returncode == 0, result.stdout + result.stderr
+    run_dir = only_run_dir(tmp_path)
+    for name in OUTPUTS:
+        assert (run_dir / name).is_file(), name
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["verdict"]["verdict"] in ("PASSED", "DEGRADED")
+    assert summary["audit"]["status"] == "passed"
+    assert json.loads((run_dir / "meta.json").read_text())["status"] == "completed"
+    suite = ET.parse(run_dir / "junit.xml").getroot()
+    assert int(suite.get("failures", "1")) == 0
+    journal = [json.loads(line) for line in (run_dir / "journal.jsonl").read_text().splitlines()]
+    events = [e["event"] for e in journal]
+    assert events.count("fault_injected") == events.count("fault_reverted") == 1
+    assert alive_after(stack_processes(run_dir), 5) == []
+
+    (run_dir / "report.html").unlink()
+    rebuilt = spikekit("report", str(run_dir), timeout=120)
+    assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
+    assert (run_dir / "report.html").is_file()
+    again = json.loads((run_dir / "summary.json").read_text())
+    assert again["verdict"] == summary["verdict"]
+
+
+def _scenario_against(url: str, path: Path) -> Path:
+    """A short closed-model run against a running platform, with a latency toxic at 4 s."""
+    scenario = {
+        "name": "sigkill-target",
+        "description": "A short run against a platform of our own, killed mid-fault.",
+        "target": {"url": url},
+        "population": {"accounts": 2000},
+        "load": {
+            "model": "closed",
+            "start_players": 5,
+            "stages": [{"duration": "60s", "players": 10}],
+        },
+        "think_time": {"min": "1s", "max": "2s"},
+        "slos": [{"name": "error rate", "metric": "error_rate", "threshold": 0.5}],
+        "faults": [
+            {
+                "type": "network.latency",
+                "id": "slow-redis",
+                "at": "3s",
+                "duration": "50s",
+                "link": "gateway-redis",
+                "latency_ms": 250,
+            }
+        ],
+    }
+    path.write_text(yaml.safe_dump(scenario))
+    return path
+
+
+def test_a_sigkilled_run_leaves_no_process_and_revert_all_takes_its_fault_off(
+    tmp_path: Path,
+) -> None:
+    require_toxiproxy()
+    platform_dir = tmp_path / "platform"
+    up = spikekit(
+        "platform", "up", "--detach", "--players", "2000", "--state-dir", str(platform_dir)
+    )
+    assert up.returncode == 0, up.stderr
+    try:
+        status = json.loads(
+            spikekit("platform", "status", "--json", "--state-dir", str(platform_dir)).stdout
+        )
+        gateway = next(s["url"] for s in status["services"] if s["service"] == "gateway")
+        api = status["toxiproxy_api"]
+        scenario = _scenario_against(gateway, tmp_path / "scenario.yaml")
+        out = tmp_path / "runs"
+        argv = ["run", str(scenario), "--out", str(out), "--toxiproxy", api]
+        run = subprocess.Popen(
+            [sys.executable, "-m", "spikekit", *argv],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 90
+        journal: Path | None = None
+        while time.monotonic() < deadline:
+            runs = list(out.glob("*/journal.jsonl")) if out.exists() else []
+            if runs and "fault_injected" in runs[0].read_text():
+                journal = runs[0]
+                break
+            time.sleep(0.2)
+        assert journal is not None, "the fault was never injected"
+        children = [
+            ProcessRef(c.name(), c.pid, c.create_time())
+            for c in psutil.Process(run.pid).children(recursive=True)
+        ]
+        assert children, "the run had no load processes"
+        os.kill(run.pid, signal.SIGKILL)
+        run.wait(10)
+        assert alive_after(children, 5) == []
+        with ToxiproxyClient(api) as client:
+            assert [t.name for t in client.list_toxics("gateway-redis")], "the toxic stayed on"
+            revert = spikekit("chaos", "revert", "--all", str(journal.parent))
+            assert revert.returncode == 0, revert.stdout + revert.stderr
+            assert client.list_toxics("gateway-redis") == []
+        again = spikekit("chaos", "revert", "--all", str(journal.parent))
+        assert again.returncode == 0 and "nothing to revert" in again.stdout
+        report = spikekit("report", str(journal.parent), timeout=120)
+        assert report.returncode in (2, 3), report.stdout + report.stderr
+    finally:
+        spikekit("platform", "down", "--state-dir", str(platform_dir))
