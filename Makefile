@@ -6,10 +6,11 @@ TOOLS := .tools/bin
 TOXIPROXY_VERSION := v2.12.0
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint format bench toxiproxy clean help
+.PHONY: install demo demo-compare test lint format bench bench-tools toxiproxy clean help
 
 help:
 	@echo "make demo    - install, then run the built-in spike demo on the embedded stack"
+	@echo "make demo-compare - provider-meltdown with the defences off, then on, compared"
 	@echo "make test    - install, then lint and run the whole test suite"
 	@echo "make lint    - ruff (lint + format check) and mypy --strict on spikekit/"
 	@echo "make install - virtualenv, package with test extras, Toxiproxy"
@@ -45,6 +46,16 @@ toxiproxy:
 demo: install
 	$(BIN)/spikekit demo
 
+# The same spike with the platform's defences off, then on, and the comparison:
+# cascading failure and no recovery vs contained failure and measured recovery.
+DEMO_COMPARE := provider-meltdown --scale 0.001 --duration-scale 0.15 --out runs/compare
+demo-compare: install
+	rm -rf runs/compare
+	-$(BIN)/spikekit run $(DEMO_COMPARE) --profile fragile
+	-$(BIN)/spikekit run $(DEMO_COMPARE) --profile resilient
+	-$(BIN)/spikekit compare $$(ls -d runs/compare/*/ | head -1) $$(ls -d runs/compare/*/ | tail -1) --out runs/compare/compare.html
+	@echo "comparison: runs/compare/compare.html (A = fragile, B = resilient)"
+
 test: install lint
 	$(BIN)/python -m pytest -q
 
@@ -57,7 +68,16 @@ format: $(STAMP)
 	$(BIN)/ruff format spikekit tests bench
 	$(BIN)/ruff check --fix spikekit tests bench
 
-bench: install
+# Peers of the load generator for bench/: wrk (Debian) and bombardier (Go, MIT). k6 is not
+# used: its licence (AGPL) is on this workplace's do-not-use list. Each only when missing.
+BOMBARDIER_VERSION := v1.2.6
+bench-tools:
+	@command -v wrk >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y wrk || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk; }
+	@test -x $(TOOLS)/bombardier || { mkdir -p $(TOOLS) && \
+		GOBIN=$(CURDIR)/$(TOOLS) go install github.com/codesenberg/bombardier@$(BOMBARDIER_VERSION); }
+
+bench: install bench-tools
 	$(BIN)/python -m bench
 
 clean:

@@ -33,14 +33,17 @@ def _pool(service: str, key: LabelKey) -> LabelKey:
 
 
 def _stream(name: str) -> Callable[[str, LabelKey], LabelKey]:
+    """One series per stream, whichever replica reported it (they all see the same XLEN)."""
+
     def relabel(_: str, key: LabelKey) -> LabelKey:
-        return tuple(sorted((*key, ("stream", name))))
+        return (("stream", name),)
 
     return relabel
 
 
-def _same(_: str, key: LabelKey) -> LabelKey:
-    return key
+def _per_provider(_: str, key: LabelKey) -> LabelKey:
+    """One series per provider, whichever router replica reported it."""
+    return tuple((k, v) for k, v in key if k == "provider")
 
 
 _OP = _rename("operation", "op")
@@ -51,8 +54,8 @@ ALIASES: tuple[Alias, ...] = (
     Alias("payments_stream_depth", "stream_depth", _stream("payments.requests")),
     Alias("payments_stream_depth", "stream_lag", _stream("payments.requests")),
     Alias("reporting_lag_entries", "stream_lag", _stream("wallet.events")),
-    Alias("router_breaker_state", "breaker_state", _same),
-    Alias("router_provider_health_error_rate", "provider_health", _same, lambda v: 1.0 - v),
+    Alias("router_breaker_state", "breaker_state", _per_provider),
+    Alias("router_provider_health_error_rate", "provider_health", _per_provider, lambda v: 1.0 - v),
 )
 
 _SUFFIX_ALIASES = {"_db_pool_in_use": "db_pool_in_use", "_db_pool_size": "db_pool_size"}
