@@ -131,6 +131,15 @@ def run(
     players: Annotated[
         int | None, typer.Option(min=0, help="Players to seed (default: the population).")
     ] = None,
+    remote_workers: Annotated[
+        int, typer.Option(min=0, help="Wait for this many `spikekit worker` on other machines.")
+    ] = 0,
+    master_bind: Annotated[
+        str, typer.Option(help="Address the Locust master listens on (0.0.0.0 for remotes).")
+    ] = "127.0.0.1",
+    master_port: Annotated[
+        int | None, typer.Option(help="Port of the Locust master (default: a free one).")
+    ] = None,
 ) -> None:
     """Run a spike scenario: platform, load, faults; then the report and the verdict.
 
@@ -151,6 +160,9 @@ def run(
         toxiproxy_url=toxiproxy,
         seed=seed,
         players=players,
+        remote_workers=remote_workers,
+        master_bind=master_bind,
+        master_port=master_port,
     )
     if dry_run:
         _dry_run(options)

@@ -25,6 +25,9 @@ class RunOptions:
     seed: int | None = None
     players: int | None = None  # seeded players; default: the scenario's population
     drain_s: float = 5.0  # after the load: let queues settle before the audit
+    remote_workers: int = 0  # Locust workers on other machines (spikekit worker --master)
+    master_bind: str = "127.0.0.1"
+    master_port: int | None = None
 
     def resolve(self) -> Scenario:
         """The scenario with the command line's overrides applied."""

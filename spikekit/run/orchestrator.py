@@ -80,7 +80,13 @@ class SpikeRun:
         with self._orderly_signals(), platform_for(scenario, run_dir, options, self._say) as pf:
             rundir.write_meta(run_dir, scenario, pf.base_url, started_at=started_wall)
             faults = scheduled_faults(scenario, pf.chaos_context(guard))
-            load_options = LoadOptions(workers=options.workers, allow_targets=options.allow_targets)
+            load_options = LoadOptions(
+                workers=options.workers,
+                allow_targets=options.allow_targets,
+                remote_workers=options.remote_workers,
+                master_bind=options.master_bind,
+                master_port=options.master_port,
+            )
             runner = LoadRunner(scenario, pf.base_url, run_dir, load_options)
             self.live = LivePart(scenario, run_dir, pf, faults, runner, self.hooks)
             status = "aborted"
