@@ -23,7 +23,7 @@ def demo(
 ) -> None:
     """Run the built-in spike demo on the bundled platform and print where the report is."""
     console.info(
-        "spikekit demo: a viral spike (30 → 450 players) against the bundled casino platform, "
+        "spikekit demo: a viral spike (15 → 210 players) against the bundled casino platform, "
         "with a provider outage, a wallet table lock and frozen payment workers (~4 min)"
     )
     try:
