@@ -101,7 +101,7 @@ def test_chaos_built_ins_carry_their_faults() -> None:
         for name in ("provider-meltdown", "db-brownout", "queue-overload", "cache-stampede")
     }
     assert families == {
-        "provider-meltdown": {"provider"},
+        "provider-meltdown": {"provider", "network"},
         "db-brownout": {"database"},
         "queue-overload": {"queue"},
         "cache-stampede": {"cache"},

@@ -25,7 +25,7 @@ def test_list_shows_every_built_in() -> None:
     assert "120,000" in output
     assert "~45,000 (open)" in output
     assert "28m40s" in output
-    assert "2: provider" in output
+    assert "3: provider, network" in output
 
 
 def test_show_prints_yaml_and_timeline() -> None:
@@ -35,7 +35,7 @@ def test_show_prints_yaml_and_timeline() -> None:
     assert "# provider-meltdown: the spike" in output  # the file's own comments
     assert "Timeline" in output
     assert "exponential 8,000 → 120,000 players" in output
-    assert "provider-down: provider.errors for 4m" in output
+    assert "provider-down: provider.errors for 3m" in output
 
 
 def test_show_unknown_scenario_exits_2() -> None:
