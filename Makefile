@@ -6,7 +6,7 @@ TOOLS := .tools/bin
 TOXIPROXY_VERSION := v2.12.0
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo demo-compare test lint format bench bench-tools toxiproxy clean help
+.PHONY: install demo demo-compare test lint format bench bench-tools toxiproxy browser clean help
 
 help:
 	@echo "make demo    - install, then run the built-in spike demo on the embedded stack"
@@ -16,7 +16,7 @@ help:
 	@echo "make install - virtualenv, package with test extras, Toxiproxy"
 	@echo "make bench   - benchmarks under bench/"
 
-install: $(STAMP) toxiproxy
+install: $(STAMP) toxiproxy browser
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,24 @@ toxiproxy:
 		echo "toxiproxy-server not found and Go is not installed: network faults are unavailable."; \
 		echo "  get it: install Go and re-run 'make install', or put toxiproxy-server on PATH"; \
 		echo "  (https://github.com/Shopify/toxiproxy/releases)"; \
+	fi
+
+# A real Chromium for the report's browser test, from Debian's packages when it is missing.
+# Without apt-get we say how to get it and go on: that test is then skipped (CI sets
+# SPIKEKIT_REQUIRE_BROWSER=1 so that it fails instead).
+browser:
+	@if command -v chromium >/dev/null 2>&1; then \
+		:; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		echo "installing chromium (Debian package) for the report's browser test"; \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium || \
+		{ $$SUDO apt-get update -qq && \
+		  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; } || \
+		echo "  could not install chromium: the report's browser test will be skipped"; \
+	else \
+		echo "chromium not found and apt-get is unavailable: the report's browser test will be skipped."; \
+		echo "  get it: install Chromium from your OS packages so that 'chromium' is on PATH"; \
 	fi
 
 demo: install
