@@ -46,6 +46,16 @@ class FloodFault(Fault[QueueFlood]):
     _stop: threading.Event | None = None
     _thread: threading.Thread | None = None
 
+    def check(self) -> None:
+        """The stream must exist: XADD to a misspelt name would create one nobody reads."""
+        with redis.Redis.from_url(self.ctx.redis_address(), socket_timeout=10) as client:
+            if client.type(self.spec.stream) != b"stream":
+                raise self.config_error(
+                    f"no stream {self.spec.stream!r} in the platform's Redis "
+                    "(the payment queue is 'payments.requests', the wallet's events "
+                    "'wallet.events')"
+                )
+
     def _inject(self) -> RevertRecord:
         client = redis.Redis.from_url(self.ctx.redis_address(), socket_timeout=10)
         if self.spec.rate_per_s is None:

@@ -69,7 +69,9 @@ class WorkerContext:
 
     def registrant_name(self, identity: Identity) -> str:
         salt = identity.rng.getrandbits(24)
-        return registrant_username(self.scenario.seed, self.worker_index, identity.serial, salt)
+        return registrant_username(
+            self.scenario.seed, self.worker_index, identity.serial, salt, int(self.started_at)
+        )
 
     def session_open(self) -> bool:
         """Whether an arriving open-model player may start (below the cap)."""

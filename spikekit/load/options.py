@@ -29,6 +29,7 @@ class LoadOptions:
     startup_timeout_s: float = 60.0
     max_duration_s: float | None = None  # cut the run at this many seconds
     allow_targets: tuple[str, ...] = ()  # hosts allowed outside 127.0.0.0/8
+    raw_samples: bool = False  # every request to load/raw-samples-worker-N.csv (for checks)
     python: str = field(default_factory=lambda: sys.executable)
 
 

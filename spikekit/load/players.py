@@ -115,9 +115,11 @@ class SlotAllocator:
         return len(self._used)
 
 
-def registrant_username(seed: int, worker_index: int, serial: int, salt: int) -> str:
-    """A fresh username for a new registrant, unique per run, worker and user."""
-    return f"new{seed}w{worker_index}n{serial}x{salt:06x}"
+def registrant_username(seed: int, worker_index: int, serial: int, salt: int, run: int = 0) -> str:
+    """A fresh username for a new registrant, unique per run (``run``: the run's start time,
+    so a second run of the same scenario on the same platform registers new names), worker
+    and user."""
+    return f"new{seed}r{run:x}w{worker_index}n{serial}x{salt:06x}"
 
 
 def player_address(index: int) -> str:

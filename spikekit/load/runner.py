@@ -11,7 +11,9 @@ and fires :class:`~spikekit.load.events.LoadEvents`. Deadlines:
   and kills workers still alive ``kill_grace_s`` after the master ended.
 
 Files (``run_dir/load/``): the scenario as JSON, ``live.jsonl``, one log per process and
-one ack file per worker, merged into ``run_dir/acked_transactions.jsonl`` at the end.
+one ack file per worker, merged into ``run_dir/acked_transactions.jsonl`` at the end;
+with ``LoadOptions.raw_samples``, one CSV of every request per worker
+(``raw-samples-worker-N.csv``).
 Children are spawned from the calling thread: call :meth:`LoadRunner.start` from a thread
 that lives as long as the run (the parent-death signal follows the forking thread).
 """
@@ -169,6 +171,8 @@ class LoadRunner:
                 "--connect-timeout",
                 str(self.options.connect_timeout_s),
             ]
+            if self.options.raw_samples:
+                worker_argv += ["--raw-samples", str(self.raw_samples_path(index))]
             self.workers.append(
                 spawn(
                     f"load-worker-{index}",
@@ -178,6 +182,10 @@ class LoadRunner:
                     death_signal=signal.SIGKILL,
                 )
             )
+
+    def raw_samples_path(self, index: int) -> Path:
+        """Worker ``index``'s CSV of every request (written with ``raw_samples`` only)."""
+        return self.load_dir / f"raw-samples-worker-{index}.csv"
 
     def stop(self, reason: str = "stopped") -> None:
         """Ask the master to stop its players and write its files (any thread)."""

@@ -3,7 +3,9 @@
 The same entry serves the local workers the runner starts and remote workers on other
 machines (``spikekit worker --master HOST``). It needs no scenario: the master sends it
 (``spikekit_setup``) before the first players spawn. Acknowledged transactions go to
-``--acks-file`` on this machine. SIGTERM flushes that file and ends the process at once.
+``--acks-file`` on this machine; with ``--raw-samples FILE`` every request is also logged
+there (:class:`~spikekit.load.worker_stats.RawSampleLog`). SIGTERM flushes those files and
+ends the process at once.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from spikekit.load.context import WorkerContext
 from spikekit.load.journeys import PERSONAS
 from spikekit.load.personas import configure_pool, set_context
 from spikekit.load.protocol import SETUP_MESSAGE, Setup
-from spikekit.load.worker_stats import WorkerStats
+from spikekit.load.worker_stats import RawSampleLog, WorkerStats
 
 DEFAULT_MASTER_PORT = 5557
 
@@ -38,6 +40,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=512, help="Pooled connections.")
     parser.add_argument("--network-timeout", type=float, default=30.0)
     parser.add_argument("--connect-timeout", type=float, default=10.0)
+    parser.add_argument(
+        "--raw-samples", type=Path, default=None, help="CSV of every request (off: none)."
+    )
     return parser.parse_args(argv)
 
 
@@ -50,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
     acks_file = args.acks_file or default_acks_file()
     acks, unacked = AckLog(acks_file), AckLog(unacked_path(acks_file))
+    raw = RawSampleLog(args.raw_samples) if args.raw_samples is not None else None
     configure_pool(args.connections, args.network_timeout, args.connect_timeout)
     env = Environment(user_classes=list(PERSONAS))
     runner = env.create_worker_runner(args.master, args.master_port)
@@ -59,15 +65,20 @@ def main(argv: list[str] | None = None) -> int:
         setup = Setup.from_wire(msg.data)
         ctx = WorkerContext.from_setup(setup, acks, unacked)
         set_context(ctx)
-        worker_stats = WorkerStats(runner, f"worker-{setup.worker_index}", ctx)
+        worker_stats = WorkerStats(runner, f"worker-{setup.worker_index}", ctx, raw)
         environment.events.request.add_listener(worker_stats.on_request)  # type: ignore[no-untyped-call]
         stats.append(worker_stats)
         gevent.spawn(worker_stats.loop)
         logging.info("setup: worker %d of %d", setup.worker_index, setup.workers_total)
 
-    def on_sigterm() -> None:
+    def close_files() -> None:
         acks.close()
         unacked.close()
+        if raw is not None:
+            raw.close()
+
+    def on_sigterm() -> None:
+        close_files()
         os._exit(0)
 
     runner.register_message(SETUP_MESSAGE, on_setup)
@@ -75,8 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         runner.greenlet.join()
     finally:
-        acks.close()
-        unacked.close()
+        close_files()
     logging.info("worker done: %d acknowledged transactions", acks.count)
     return 0
 

@@ -4,15 +4,22 @@ sent to the master every second as a ``spikekit_second`` message.
 A request counts in the run second in which it *completed*. Errors of the generator itself
 (out of file descriptors, out of ephemeral ports, our pool closed) are counted apart and
 never as platform failures.
+
+Opt-in (``LoadOptions(raw_samples=True)``, the worker's ``--raw-samples FILE``): every
+request is also appended to a CSV, :class:`RawSampleLog`, so that the recorded percentiles
+can be checked against an independent computation from the raw samples. It costs a line
+per request; it is off by default.
 """
 
 from __future__ import annotations
 
+import csv
 import errno
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 import gevent
 import psutil
@@ -37,6 +44,35 @@ def is_generator_error(exception: BaseException | None) -> bool:
     return isinstance(exception, RuntimeError) and "pool closed" in str(exception)
 
 
+RAW_COLUMNS = ("time", "endpoint", "latency_ms", "outcome")
+
+
+class RawSampleLog:
+    """One CSV line per request: Unix ``time`` of completion (the instant the worker
+    buckets it by), ``endpoint``, ``latency_ms`` as Locust reported it, and ``outcome``
+    (``ok``, ``failure`` or ``generator_error``: not in the histograms)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._file: IO[str] = path.open("w", encoding="utf-8", newline="")
+        self._writer = csv.writer(self._file)
+        self._writer.writerow(RAW_COLUMNS)
+        self.count = 0
+
+    def write(self, now: float, endpoint: str, latency_ms: float, outcome: str) -> None:
+        self._writer.writerow((repr(now), endpoint, repr(latency_ms), outcome))
+        self.count += 1
+
+    def flush(self) -> None:
+        if not self._file.closed:
+            self._file.flush()
+
+    def close(self) -> None:
+        if not self._file.closed:
+            self._file.close()
+
+
 @dataclass
 class _Bucket:
     histogram: HdrHistogram = field(default_factory=hdr.new_histogram)
@@ -46,10 +82,13 @@ class _Bucket:
 
 
 class WorkerStats:
-    def __init__(self, runner: Any, name: str, ctx: WorkerContext) -> None:
+    def __init__(
+        self, runner: Any, name: str, ctx: WorkerContext, raw: RawSampleLog | None = None
+    ) -> None:
         self.runner = runner
         self.name = name
         self.ctx = ctx
+        self.raw = raw
         self._buckets: dict[int, dict[str, _Bucket]] = {}
         self._sent_through = -1
         self._process = psutil.Process()
@@ -63,16 +102,21 @@ class WorkerStats:
         exception: BaseException | None = None,
         **_: Any,
     ) -> None:
-        t = max(0, math.floor(time.time() - self.ctx.started_at))
+        now = time.time()
+        t = max(0, math.floor(now - self.ctx.started_at))
         endpoint = f"{request_type} {name}"
         bucket = self._buckets.setdefault(t, {}).setdefault(endpoint, _Bucket())
         if is_generator_error(exception):
             bucket.generator_errors += 1
+            if self.raw is not None:
+                self.raw.write(now, endpoint, response_time, "generator_error")
             return
         bucket.requests += 1
         if exception is not None:
             bucket.failures += 1
         hdr.record_ms(bucket.histogram, response_time)
+        if self.raw is not None:
+            self.raw.write(now, endpoint, response_time, "ok" if exception is None else "failure")
 
     def report(self, t: int) -> WorkerSecond:
         buckets = self._buckets.pop(t, {})
@@ -101,6 +145,8 @@ class WorkerStats:
             self.runner.send_message(SECOND_MESSAGE, self.report(t).to_wire())
             self._sent_through = t
         self.ctx.acks.flush()
+        if self.raw is not None:
+            self.raw.flush()
 
     def loop(self) -> None:
         """Runs as a greenlet: wake just after each second ends, send it."""

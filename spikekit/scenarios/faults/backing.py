@@ -125,7 +125,9 @@ class _ConsumerFault(_Queue):
 class QueueFlood(_Queue):
     type: Literal["queue.flood"]
     target_field = "stream"
-    stream: str = Field(default="payments", pattern=r"^\S+$", description="Stream to flood.")
+    stream: str = Field(
+        default="payments.requests", pattern=r"^\S+$", description="Stream to flood."
+    )
     messages: int = Field(ge=1, description="Synthetic messages to add.")
     rate_per_s: float | None = Field(
         default=None, gt=0, description="Messages per second (none = as fast as possible)."

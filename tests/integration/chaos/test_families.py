@@ -94,6 +94,12 @@ def test_a_flood_adds_its_messages_to_the_stream(ctx: ChaosContext) -> None:
         assert int(client.xlen("chaos-flood")) == before + 1200
 
 
+def test_a_flood_of_a_stream_nobody_reads_is_refused(ctx: ChaosContext) -> None:
+    spec = QueueFlood(type="queue.flood", at=0, stream="paymnets.requests", messages=10)
+    with pytest.raises(FaultConfigError, match="no stream 'paymnets.requests'"):
+        build_fault(spec, ctx, fault_id="typo").check()
+
+
 async def _create_table(dsn: str) -> None:
     conn = await asyncpg.connect(dsn)
     try:

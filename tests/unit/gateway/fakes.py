@@ -7,13 +7,13 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 
 from spikekit.reference_platform.auth.entrypoints.schemas import LoginResponse, SessionResponse
+from spikekit.reference_platform.common.http_client import HttpResponse, TransportError
 from spikekit.reference_platform.gateway.domain import GatewayError, Unauthorized
 from spikekit.reference_platform.gateway.service_layer.ports import (
     Payment,
     PaymentKind,
     RoutedRound,
 )
-from spikekit.reference_platform.providers.http_client import HttpResponse, TransportError
 from spikekit.reference_platform.providers.schemas import GameInfo, LaunchResponse
 
 

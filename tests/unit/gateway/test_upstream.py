@@ -8,16 +8,16 @@ from typing import Any
 import pytest
 from prometheus_client import CollectorRegistry
 
-from spikekit.reference_platform.gateway.adapters.clients import AuthClient, RouterClient
-from spikekit.reference_platform.gateway.adapters.metrics import GatewayMetrics
-from spikekit.reference_platform.gateway.adapters.upstream import Upstream
-from spikekit.reference_platform.gateway.domain import GatewayError, Unauthorized, Unavailable
-from spikekit.reference_platform.providers.http_client import (
+from spikekit.reference_platform.common.http_client import (
     ConnectFailed,
     HttpResponse,
     RequestTimeout,
     TransportError,
 )
+from spikekit.reference_platform.gateway.adapters.clients import AuthClient, RouterClient
+from spikekit.reference_platform.gateway.adapters.metrics import GatewayMetrics
+from spikekit.reference_platform.gateway.adapters.upstream import Upstream
+from spikekit.reference_platform.gateway.domain import GatewayError, Unauthorized, Unavailable
 from tests.unit.gateway.fakes import FakePool, answer
 
 URLS = ["http://127.0.0.1:1", "http://127.0.0.1:2"]
