@@ -96,7 +96,7 @@ def test_a_flood_adds_its_messages_to_the_stream(ctx: ChaosContext) -> None:
 
 def test_a_flood_of_a_stream_nobody_reads_is_refused(ctx: ChaosContext) -> None:
     spec = QueueFlood(type="queue.flood", at=0, stream="paymnets.requests", messages=10)
-    with pytest.raises(FaultConfigError, match="no stream 'paymnets.requests'"):
+    with pytest.raises(FaultConfigError, match=r"no stream 'paymnets\.requests'"):
         build_fault(spec, ctx, fault_id="typo").check()
 
 
