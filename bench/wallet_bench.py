@@ -13,21 +13,25 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
 import re
+import signal
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
 import httpx
+import psutil
 
 from spikekit.ports import LOOPBACK, free_port
+from spikekit.processes import ManagedProcess, spawn
 from spikekit.reference_platform.postgres import PG_BIN, SUPERUSER, PostgresServer
 from spikekit.reference_platform.redis_server import RedisServer
 from spikekit.reference_platform.seed import SeedPlan, player_id, seed_accounts
@@ -134,6 +138,20 @@ async def drive(port: int, players: int, connections: int, seconds: float, warmu
     return tally
 
 
+def cpu_seconds(pid: int, *, tree: bool = True) -> float:
+    """CPU seconds (user + system) used so far by ``pid`` (and its living children)."""
+    total = 0.0
+    try:
+        root = psutil.Process(pid)
+        for proc in [root, *(root.children(recursive=True) if tree else [])]:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                times = proc.cpu_times()
+                total += times.user + times.system
+    except psutil.NoSuchProcess:
+        pass
+    return total
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -141,7 +159,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def serve_wallet(
     pg: PostgresServer, redis: RedisServer, pool: int, log: Path
-) -> tuple[subprocess.Popen[bytes], int]:
+) -> tuple[ManagedProcess, int]:
     port = free_port()
     env = dict(
         os.environ,
@@ -152,7 +170,7 @@ def serve_wallet(
         SPIKEKIT_WALLET_POOL_SIZE=str(pool),
     )
     argv = [sys.executable, "-m", "spikekit.reference_platform.serve", APP, str(port)]
-    process = subprocess.Popen(argv, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    process = spawn("wallet", argv, log, env=env, death_signal=signal.SIGKILL)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -161,7 +179,7 @@ def serve_wallet(
         except httpx.HTTPError:
             pass
         time.sleep(0.1)
-    process.terminate()
+    process.stop(10)
     raise SystemExit(f"the wallet did not start: {log.read_text()[-2000:]}")
 
 
@@ -178,6 +196,7 @@ def pgbench(pg: PostgresServer, seconds: float, clients: int) -> float:
         [str(PG_BIN / "pgbench"), "-i", "-q", "-s", "10", *common, "pgbench"],
         check=True,
         capture_output=True,
+        timeout=300,
     )
     result = subprocess.run(
         [
@@ -194,27 +213,52 @@ def pgbench(pg: PostgresServer, seconds: float, clients: int) -> float:
         check=True,
         capture_output=True,
         text=True,
+        timeout=seconds + 60,
     )
     match = re.search(r"tps = ([\d.]+)", result.stdout)
     assert match is not None, result.stdout
     return float(match.group(1))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+@dataclass(frozen=True)
+class WalletFigures:
+    """One invocation: the bet path and pgbench TPC-B on the same PostgreSQL."""
+
+    bets_per_s: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    bets: int
+    tps: float
+    seconds: float
+    connections: int
+    pgbench_clients: int
+    cores: dict[str, float] = field(default_factory=dict)  # CPU cores used while betting
+
+    @property
+    def ratio(self) -> float:
+        return self.bets_per_s / self.tps if self.tps else float("nan")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--pool", type=int, default=16)
     parser.add_argument("--players", type=int, default=10_000)
     parser.add_argument("--pgbench-clients", type=int, default=16)
-    args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="wallet-bench-"))
+    return parser.parse_args(argv)
+
+
+def measure(args: argparse.Namespace, folder: Path | None = None) -> WalletFigures:
+    """Start PostgreSQL and Redis, drive the wallet, then pgbench; stop everything."""
+    folder = folder or Path(tempfile.mkdtemp(prefix="wallet-bench-"))
     pg, redis = PostgresServer(folder / "pg"), RedisServer(folder / "redis")
-    pg.start()
-    redis.start()
-    wallet: subprocess.Popen[bytes] | None = None
+    wallet: ManagedProcess | None = None
     try:
+        pg.start()
+        redis.start()
         seeded = asyncio.run(
             seed_accounts(
                 pg.dsn, SeedPlan(players=args.players, min_balance=10**8, max_balance=10**8)
@@ -222,9 +266,21 @@ def main() -> None:
         )
         print(f"seeded {seeded.players} players in {seeded.seconds:.2f} s")
         wallet, port = serve_wallet(pg, redis, args.pool, folder / "wallet.log")
+        pids = {
+            "wallet": wallet.pid,
+            "postgres": pg.process.pid if pg.process else 0,
+            "client": os.getpid(),
+        }
+        trees = {"wallet": True, "postgres": True, "client": False}  # our children aren't ours
+        before = {name: cpu_seconds(pid, tree=trees[name]) for name, pid in pids.items()}
+        began = time.perf_counter()
         tally = asyncio.run(drive(port, args.players, args.connections, args.seconds, args.warmup))
-        wallet.terminate()
-        wallet.wait(15)
+        took = time.perf_counter() - began
+        cores = {
+            name: (cpu_seconds(pid, tree=trees[name]) - before[name]) / took
+            for name, pid in pids.items()
+        }
+        wallet.stop(15)
         wallet = None
         assert tally.latencies
         rate = tally.bets / args.seconds
@@ -233,18 +289,35 @@ def main() -> None:
             f"wallet bet path: {rate:,.0f} bets/s (debit + credit, {args.connections} connections, "
             f"{args.seconds:.0f} s), p50 {p50:.1f} ms, p99 {p99:.1f} ms, errors {tally.errors}"
         )
+        print("cores used: " + ", ".join(f"{name} {used:.2f}" for name, used in cores.items()))
         tps = pgbench(pg, args.seconds, args.pgbench_clients)
         print(
             f"pgbench TPC-B: {tps:,.0f} TPS "
             f"({args.pgbench_clients} clients, 2 threads, TCP, scale 10)"
         )
-        print(f"ratio bets/s / TPC-B TPS: {rate / tps:.2f}")
+        figures = WalletFigures(
+            bets_per_s=rate,
+            p50_ms=p50,
+            p99_ms=p99,
+            errors=tally.errors,
+            bets=tally.bets,
+            tps=tps,
+            seconds=args.seconds,
+            connections=args.connections,
+            pgbench_clients=args.pgbench_clients,
+            cores=cores,
+        )
+        print(f"ratio bets/s / TPC-B TPS: {figures.ratio:.2f}")
+        return figures
     finally:
         if wallet is not None:
-            wallet.terminate()
-            wallet.wait(15)
+            wallet.stop(15)
         redis.stop()
         pg.stop()
+
+
+def main() -> None:
+    measure(parse_args())
 
 
 if __name__ == "__main__":
