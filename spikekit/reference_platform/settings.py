@@ -17,3 +17,16 @@ class ServiceSettings(BaseSettings):
     database_url: str | None = None
     redis_url: str | None = None
     dependency_timeout_s: float = 2.0
+
+    @property
+    def fragile(self) -> bool:
+        return self.profile == "fragile"
+
+    def _switch(self, value: bool | None) -> bool:
+        """A resilience mechanism: as set, else on unless the profile is ``fragile``."""
+        return (not self.fragile) if value is None else value
+
+
+def split_urls(raw: str | None) -> list[str]:
+    """Comma-separated base URLs (``SPIKEKIT_<DEP>_URLS``), without a trailing ``/``."""
+    return [url.strip().rstrip("/") for url in (raw or "").split(",") if url.strip()]

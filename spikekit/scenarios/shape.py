@@ -8,6 +8,7 @@ adapter in :mod:`spikekit.load` calls it. ``scale`` multiplies levels and rates,
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -124,6 +125,8 @@ class ClosedShape:
         self.curve = Curve.from_stages(
             load.start_players, stages, scale=scale, duration_scale=duration_scale
         )
+        seconds = (self.curve.rate(float(s)) for s in range(math.ceil(self.curve.end_s) + 1))
+        self._steepest_so_far = list(itertools.accumulate(seconds, max))
 
     @property
     def duration_s(self) -> float:
@@ -134,11 +137,18 @@ class ClosedShape:
         return None if level is None else round(level)
 
     def tick(self, t: float) -> Tick | None:
-        """Target users and spawn rate at run time ``t`` s; ``None`` once the shape has ended."""
+        """Target users and spawn rate at run time ``t`` s; ``None`` once the shape has ended.
+
+        The spawn rate never drops below the steepest ramp so far: players a loaded
+        generator could not start in time during the ramp are caught up at that rate on
+        the hold that follows, not at one per second.
+        """
         users = self.target_players(t)
         if users is None:
             return None
-        return Tick(users, max(MIN_SPAWN_RATE, self.curve.rate(t)))
+        second = min(max(int(t), 0), len(self._steepest_so_far) - 1)
+        catch_up = self._steepest_so_far[second] if self._steepest_so_far else 0.0
+        return Tick(users, max(MIN_SPAWN_RATE, self.curve.rate(t), catch_up))
 
     def peak_players(self) -> int:
         return round(self.curve.peak())

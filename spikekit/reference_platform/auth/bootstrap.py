@@ -21,7 +21,6 @@ from spikekit.reference_platform.auth.adapters.metrics import AuthMetrics
 from spikekit.reference_platform.auth.adapters.passwords import Argon2Passwords, argon2id
 from spikekit.reference_platform.auth.adapters.postgres import (
     PostgresCredentials,
-    close_pool,
     open_pool,
 )
 from spikekit.reference_platform.auth.adapters.redis_store import RedisCounters, RedisSessions
@@ -37,6 +36,7 @@ from spikekit.reference_platform.auth.service_layer.ports import (
     Telemetry,
 )
 from spikekit.reference_platform.auth.settings import AuthSettings
+from spikekit.reference_platform.common.connections import close_pool, redis_client
 
 
 def bootstrap(
@@ -94,10 +94,13 @@ async def connect(settings: AuthSettings, metrics: AuthMetrics) -> AsyncIterator
     timeout = settings.dependency_timeout_s
     policy = settings.policy
     executor = ThreadPoolExecutor(policy.hash_threads, thread_name_prefix="argon2")
-    pool = await open_pool(settings.database_url, size=settings.auth_pool_size, timeout=timeout)
-    client = aioredis.from_url(
-        settings.redis_url, socket_timeout=timeout, socket_connect_timeout=timeout
+    pool = await open_pool(
+        settings.database_url,
+        service=settings.service,
+        size=settings.auth_pool_size,
+        timeout=timeout,
     )
+    client = redis_client(settings.redis_url, timeout)
     try:
         passwords = Argon2Passwords(
             argon2id(*settings.argon2_cost),

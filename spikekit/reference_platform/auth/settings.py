@@ -71,13 +71,6 @@ class AuthSettings(ServiceSettings):
         )
 
     @property
-    def fragile(self) -> bool:
-        return self.profile == "fragile"
-
-    def _switch(self, value: bool | None) -> bool:
-        return (not self.fragile) if value is None else value
-
-    @property
     def policy(self) -> Policy:
         bounded = self._switch(self.auth_bounded_verify)
         return Policy(

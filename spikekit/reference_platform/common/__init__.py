@@ -1,1 +1,4 @@
-"""What every service of the reference platform shares: health, metrics, dependency checks."""
+"""What every service of the reference platform shares: the app with health and metrics
+(``service_app``), dependency checks, error answers and body limits (``errors``,
+``limits``), the HTTP client for calls between services (``http_client``), PostgreSQL
+pools and Redis clients (``connections``) and background tasks (``tasks``)."""

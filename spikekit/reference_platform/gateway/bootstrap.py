@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 import redis.asyncio as aioredis
 
 from spikekit.reference_platform.auth.service_layer.cache import ValidationCache
+from spikekit.reference_platform.common.connections import redis_client
+from spikekit.reference_platform.common.http_client import HttpPool
 from spikekit.reference_platform.gateway.adapters.clients import (
     AuthClient,
     NotConfigured,
@@ -42,7 +44,6 @@ from spikekit.reference_platform.gateway.service_layer.ports import (
     WalletPort,
 )
 from spikekit.reference_platform.gateway.settings import GatewaySettings
-from spikekit.reference_platform.providers.http_client import HttpPool
 
 
 def bootstrap(
@@ -102,12 +103,7 @@ async def connect(settings: GatewaySettings, metrics: GatewayMetrics) -> AsyncIt
     policy = settings.policy
     redis_timeout = settings.gateway_redis_timeout_s
     redis = (
-        aioredis.from_url(
-            settings.redis_url,
-            socket_timeout=redis_timeout,
-            socket_connect_timeout=redis_timeout,
-            max_connections=settings.gateway_pool_size,
-        )
+        redis_client(settings.redis_url, redis_timeout, max_connections=settings.gateway_pool_size)
         if settings.redis_url
         else None
     )

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from pydantic import Field
 
-from spikekit.reference_platform.settings import ServiceSettings
+from spikekit.reference_platform.settings import ServiceSettings, split_urls
 
 FRAGILE_TIMEOUT_S = 30.0
 
@@ -76,13 +76,6 @@ class GatewaySettings(ServiceSettings):
     gateway_session_cache: bool | None = None
 
     @property
-    def fragile(self) -> bool:
-        return self.profile == "fragile"
-
-    def _switch(self, value: bool | None) -> bool:
-        return (not self.fragile) if value is None else value
-
-    @property
     def policy(self) -> Policy:
         short = self._switch(self.gateway_short_timeouts)
         long = self.gateway_fragile_timeout_s
@@ -98,5 +91,4 @@ class GatewaySettings(ServiceSettings):
 
     def base_urls(self, dependency: str) -> list[str]:
         """The base URLs of ``auth``, ``wallet``, ``router`` or ``payments`` (maybe none)."""
-        raw: str = getattr(self, f"{dependency}_urls")
-        return [url.strip().rstrip("/") for url in raw.split(",") if url.strip()]
+        return split_urls(getattr(self, f"{dependency}_urls"))

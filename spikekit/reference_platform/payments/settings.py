@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from pydantic import Field
 
-from spikekit.reference_platform.settings import ServiceSettings
+from spikekit.reference_platform.settings import ServiceSettings, split_urls
 
 
 @dataclass(frozen=True)
@@ -60,13 +60,6 @@ class PaymentsSettings(ServiceSettings):
     payments_backpressure: bool | None = None
 
     @property
-    def fragile(self) -> bool:
-        return self.profile == "fragile"
-
-    def _switch(self, value: bool | None) -> bool:
-        return (not self.fragile) if value is None else value
-
-    @property
     def policy(self) -> Policy:
         return Policy(
             queued=self._switch(self.payments_queued),
@@ -76,4 +69,4 @@ class PaymentsSettings(ServiceSettings):
 
     @property
     def wallet_base_urls(self) -> list[str]:
-        return [url.strip().rstrip("/") for url in self.wallet_urls.split(",") if url.strip()]
+        return split_urls(self.wallet_urls)

@@ -14,10 +14,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 
+from spikekit.reference_platform.common.errors import ApiError, install_error_handlers
+from spikekit.reference_platform.common.limits import BodyLimit
 from spikekit.reference_platform.common.service_app import service_app
 from spikekit.reference_platform.providers.bootstrap import Runtime, bootstrap
 from spikekit.reference_platform.providers.catalogue import GAMES, STUDIOS
-from spikekit.reference_platform.providers.errors import ERRORS, ApiError, install_error_handlers
+from spikekit.reference_platform.providers.errors import ERRORS
 from spikekit.reference_platform.providers.faults import ActiveFault, Fault, Rejected
 from spikekit.reference_platform.providers.metrics import ProviderMetrics
 from spikekit.reference_platform.providers.rounds import RoundError
@@ -35,7 +37,6 @@ from spikekit.reference_platform.providers.schemas import (
     RoundResponse,
 )
 from spikekit.reference_platform.providers.settings import ProviderSettings
-from spikekit.reference_platform.wallet.entrypoints.errors import BodyLimit
 
 
 class ProviderState:
@@ -54,7 +55,7 @@ class ProviderState:
 _RETRY = {"Retry-After": "1"}
 
 
-def state(request: Request) -> ProviderState:
+async def state(request: Request) -> ProviderState:
     value = request.app.state.provider
     assert isinstance(value, ProviderState)
     return value

@@ -6,9 +6,9 @@ import zlib
 from dataclasses import dataclass
 
 from spikekit.errors import ConfigError
+from spikekit.reference_platform.common.http_client import HttpPool
 from spikekit.reference_platform.providers.domain import OutcomeDraw
 from spikekit.reference_platform.providers.faults import Gate
-from spikekit.reference_platform.providers.http_client import HttpPool
 from spikekit.reference_platform.providers.metrics import ProviderMetrics
 from spikekit.reference_platform.providers.rounds import Reconciler, Rounds
 from spikekit.reference_platform.providers.settings import ProviderSettings

@@ -19,12 +19,12 @@ A credit given up on is not an error for the player: the round is answered with
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from spikekit.reference_platform.common.tasks import stop_task
 from spikekit.reference_platform.providers.catalogue import Game, Studio, games_of
 from spikekit.reference_platform.providers.domain import (
     OutcomeDraw,
@@ -138,9 +138,7 @@ class Reconciler:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await stop_task(self._task)
 
 
 class Rounds:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from spikekit.reference_platform.providers.catalogue import STUDIOS, Studio
-from spikekit.reference_platform.settings import ServiceSettings
+from spikekit.reference_platform.settings import ServiceSettings, split_urls
 from spikekit.reference_platform.wallet.settings import DEFAULT_PROVIDER_SECRETS
 
 
@@ -50,4 +50,4 @@ class ProviderSettings(ServiceSettings):
 
     @property
     def wallet_base_urls(self) -> list[str]:
-        return [u.strip() for u in (self.wallet_urls or "").split(",") if u.strip()]
+        return split_urls(self.wallet_urls)

@@ -21,7 +21,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from spikekit.reference_platform.providers.http_client import (
+from spikekit.reference_platform.common.http_client import (
     HttpPool,
     HttpResponse,
     RequestTimeout,

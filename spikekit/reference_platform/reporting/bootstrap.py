@@ -11,10 +11,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
 import redis.asyncio as aioredis
 
 from spikekit.errors import ConfigError
+from spikekit.reference_platform.common.connections import create_pool, redis_client
 from spikekit.reference_platform.reporting.adapters.postgres import (
     DB_ERRORS,
     PostgresUnitOfWork,
@@ -47,15 +47,15 @@ def consumer_config(settings: ReportingSettings) -> ConsumerConfig:
     )
 
 
-async def open_pool(dsn: str, size: int, timeout: float) -> Any:
+async def open_pool(dsn: str, service: str, size: int, timeout: float) -> Any:
     try:
-        return await asyncpg.create_pool(
+        return await create_pool(
             dsn,
+            service,
             min_size=1,
             max_size=size,
             timeout=timeout,
             command_timeout=timeout,
-            server_settings={"application_name": "spikekit-reporting"},
         )
     except DB_ERRORS as error:
         raise unavailable(error) from error
@@ -68,12 +68,12 @@ async def connect(
     if not settings.database_url or not settings.redis_url:
         raise ConfigError("reporting needs SPIKEKIT_DATABASE_URL and SPIKEKIT_REDIS_URL")
     timeout = settings.dependency_timeout_s
-    pool = await open_pool(settings.database_url, settings.reporting_pool_size, timeout)
-    client = aioredis.from_url(
-        settings.redis_url,
-        socket_timeout=timeout + settings.reporting_block_ms / 1000,
-        socket_connect_timeout=timeout,
+    pool = await open_pool(
+        settings.database_url, settings.service, settings.reporting_pool_size, timeout
     )
+    # a blocking XREADGROUP waits block_ms before it answers
+    read_timeout = timeout + settings.reporting_block_ms / 1000
+    client = redis_client(settings.redis_url, timeout, read_timeout=read_timeout)
     try:
         await ensure_schema(pool, timeout)
         stream = RedisEventStream(

@@ -15,9 +15,11 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from spikekit.reference_platform.common.checks import Check, redis_check
+from spikekit.reference_platform.common.errors import ApiError, install_error_handlers
+from spikekit.reference_platform.common.limits import BodyLimit
 from spikekit.reference_platform.common.service_app import service_app
 from spikekit.reference_platform.providers.catalogue import GAMES
-from spikekit.reference_platform.providers.errors import ERRORS, ApiError, install_error_handlers
+from spikekit.reference_platform.providers.errors import ERRORS
 from spikekit.reference_platform.providers.schemas import (
     Bet,
     GameId,
@@ -31,7 +33,6 @@ from spikekit.reference_platform.router.bootstrap import Runtime, bootstrap
 from spikekit.reference_platform.router.metrics import RouterMetrics
 from spikekit.reference_platform.router.service import RouterError
 from spikekit.reference_platform.router.settings import RouterSettings
-from spikekit.reference_platform.wallet.entrypoints.errors import BodyLimit
 
 
 class LaunchBody(BaseModel):
@@ -74,7 +75,7 @@ class RouterState:
         return self.runtime
 
 
-def state(request: Request) -> RouterState:
+async def state(request: Request) -> RouterState:
     value = request.app.state.router
     assert isinstance(value, RouterState)
     return value

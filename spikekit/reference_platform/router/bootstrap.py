@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 
 from spikekit.errors import ConfigError
-from spikekit.reference_platform.providers.http_client import HttpPool
+from spikekit.reference_platform.common.connections import redis_client
+from spikekit.reference_platform.common.http_client import HttpPool
 from spikekit.reference_platform.router.breakers import Breakers
 from spikekit.reference_platform.router.budget import RetryBudget, Unlimited
 from spikekit.reference_platform.router.health_store import HealthBoard
@@ -43,9 +44,7 @@ def bootstrap(settings: RouterSettings, metrics: RouterMetrics | None = None) ->
     timeout = settings.dependency_timeout_s
     redis = None
     if settings.redis_url:
-        redis = aioredis.from_url(
-            settings.redis_url, socket_timeout=timeout, socket_connect_timeout=timeout
-        )
+        redis = redis_client(settings.redis_url, timeout)
 
     def on_state(studio: str, value: int) -> None:
         if metrics is not None:

@@ -10,7 +10,6 @@ period to what the others see. Redis being slow or gone only stops the sharing.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import time
 from collections.abc import Callable
@@ -18,6 +17,7 @@ from collections.abc import Callable
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from spikekit.reference_platform.common.tasks import stop_task
 from spikekit.reference_platform.router.health import Health, merge
 
 HASH_KEY = "spikekit:router:health"
@@ -95,9 +95,7 @@ class HealthBoard:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await stop_task(self._task)
 
 
 def _text(value: bytes | str) -> str:

@@ -12,7 +12,7 @@ import time
 
 from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt, wait_random
 
-from spikekit.reference_platform.providers.http_client import (
+from spikekit.reference_platform.common.http_client import (
     HttpPool,
     HttpResponse,
     RequestTimeout,

@@ -19,8 +19,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from spikekit.reference_platform.common.http_client import HttpResponse
 from spikekit.reference_platform.providers.catalogue import GAMES
-from spikekit.reference_platform.providers.http_client import HttpResponse
 from spikekit.reference_platform.router.breakers import BreakerOpen
 from spikekit.reference_platform.router.health import rank
 from spikekit.reference_platform.router.health_store import HealthBoard

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from pydantic import Field
 
-from spikekit.reference_platform.settings import ServiceSettings
+from spikekit.reference_platform.settings import ServiceSettings, split_urls
 
 _PROVIDER_URLS = re.compile(r"^SPIKEKIT_PROVIDER_([A-Z0-9_]+)_URLS$")
 
@@ -50,16 +50,12 @@ class RouterSettings(ServiceSettings):
     )
 
     def mechanisms(self) -> Mechanisms:
-        resilient = self.profile != "fragile"
-
-        def pick(value: bool | None) -> bool:
-            return resilient if value is None else value
-
+        resilient = not self.fragile
         return Mechanisms(
-            health_routing=pick(self.router_health_routing),
-            breakers=pick(self.router_breakers),
-            failover=pick(self.router_failover),
-            retry_budget=pick(self.router_retry_budget),
+            health_routing=self._switch(self.router_health_routing),
+            breakers=self._switch(self.router_breakers),
+            failover=self._switch(self.router_failover),
+            retry_budget=self._switch(self.router_retry_budget),
             timeout_s=self.router_timeout_s or (2.0 if resilient else 30.0),
             attempts=self.router_attempts or (2 if resilient else 5),
         )
@@ -71,8 +67,4 @@ class RouterSettings(ServiceSettings):
             match = _PROVIDER_URLS.match(key)
             if match:
                 found[match.group(1).lower().replace("_", "-")] = value
-        return {
-            name: [u.strip() for u in urls.split(",") if u.strip()]
-            for name, urls in sorted(found.items())
-            if urls.strip()
-        }
+        return {name: split_urls(urls) for name, urls in sorted(found.items()) if urls.strip()}

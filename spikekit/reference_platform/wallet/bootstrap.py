@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 
 from spikekit.errors import ConfigError
+from spikekit.reference_platform.common.connections import redis_client
 from spikekit.reference_platform.wallet.adapters.database import Database
 from spikekit.reference_platform.wallet.adapters.outbox import OutboxRelay, RelayConfig, RelayHooks
 from spikekit.reference_platform.wallet.adapters.unit_of_work import PostgresUnitOfWork
@@ -49,18 +50,17 @@ async def bootstrap(
     if not settings.database_url:
         raise ConfigError("the wallet needs SPIKEKIT_DATABASE_URL")
     database = await Database.connect(
-        settings.database_url, size=settings.wallet_pool_size, timeout=settings.wallet_db_timeout_s
+        settings.database_url,
+        service=settings.service,
+        size=settings.wallet_pool_size,
+        timeout=settings.wallet_db_timeout_s,
     )
     wallet = Wallet(lambda: PostgresUnitOfWork(database), policy, settings.wallet_currency)
     runtime = Runtime(wallet, database)
     if metrics is not None:
         metrics.watch_pool(database.in_use, database.size)
     if settings.redis_url:
-        runtime.redis = aioredis.from_url(
-            settings.redis_url,
-            socket_timeout=settings.dependency_timeout_s,
-            socket_connect_timeout=settings.dependency_timeout_s,
-        )
+        runtime.redis = redis_client(settings.redis_url, settings.dependency_timeout_s)
         config = RelayConfig(
             stream=settings.wallet_stream,
             maxlen=settings.wallet_stream_maxlen,

@@ -42,7 +42,3 @@ class WalletSettings(ServiceSettings):
             if name == PAYMENTS or not re.fullmatch(PROVIDER_NAME, name) or not secret:
                 raise ValueError(f"provider {name!r}: a lowercase name other than {PAYMENTS!r}")
         return value
-
-    @property
-    def fragile(self) -> bool:
-        return self.profile == "fragile"

@@ -33,7 +33,7 @@ def test_linear_ramp_values_and_rate() -> None:
     assert shape.tick(50) == Tick(500, 10.0)
     assert shape.tick(99.5) == Tick(995, 10.0)
     assert shape.tick(100) == Tick(1000, 10.0)  # the second before still ramped
-    assert shape.tick(120) == Tick(1000, MIN_SPAWN_RATE)
+    assert shape.tick(120) == Tick(1000, 10.0)  # the hold catches up at the ramp's rate
     assert shape.duration_s == 150
 
 
@@ -58,10 +58,15 @@ def test_exponential_from_zero_and_down_to_zero() -> None:
 def test_step_jumps_at_the_start_of_its_stage() -> None:
     shape = ClosedShape(closed(("60s", 100, "step"), ("30s", 500, "step")))
     assert shape.tick(0) == Tick(100, 100.0)
-    assert shape.tick(30) == Tick(100, MIN_SPAWN_RATE)
+    assert shape.tick(30) == Tick(100, 100.0)  # never slower than the steepest step so far
     assert shape.tick(59) == Tick(100, 400.0)  # looks one second ahead
     assert shape.tick(60) == Tick(500, 400.0)
-    assert shape.tick(61) == Tick(500, MIN_SPAWN_RATE)
+    assert shape.tick(61) == Tick(500, 400.0)
+
+
+def test_a_flat_start_spawns_at_the_minimum_rate() -> None:
+    shape = ClosedShape(closed(("60s", 0, "linear"), ("60s", 0, "linear")))
+    assert shape.tick(30) == Tick(0, MIN_SPAWN_RATE)
 
 
 def test_none_at_and_after_the_end() -> None:

@@ -10,7 +10,6 @@ become :class:`~..domain.AuthUnavailable`.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -19,6 +18,7 @@ import asyncpg
 
 from spikekit.reference_platform.auth.domain import AuthUnavailable, Credential, UsernameTaken
 from spikekit.reference_platform.auth.service_layer.ports import AbstractCredentials
+from spikekit.reference_platform.common.connections import create_pool
 
 SCHEMA_LOCK_ID = 0x5B1CE_0A17  # pg_advisory_xact_lock key of the auth schema
 TABLE = "auth.credentials"
@@ -50,26 +50,19 @@ async def ensure_schema(conn: Any) -> None:
         await conn.execute(DDL)
 
 
-async def open_pool(dsn: str, *, size: int, timeout: float) -> Any:
+async def open_pool(dsn: str, *, service: str, size: int, timeout: float) -> Any:
     """A bounded pool with a timeout on every statement, the schema ensured."""
-    pool = await asyncpg.create_pool(
+    pool = await create_pool(
         dsn,
+        service,
         min_size=min(2, size),
         max_size=size,
         timeout=timeout,
         command_timeout=timeout,
-        server_settings={"application_name": "spikekit-auth"},
     )
     async with pool.acquire(timeout=timeout) as conn:
         await ensure_schema(conn)
     return pool
-
-
-async def close_pool(pool: Any, timeout: float) -> None:
-    try:
-        await asyncio.wait_for(pool.close(), timeout=timeout)
-    except TimeoutError:
-        pool.terminate()
 
 
 @asynccontextmanager

@@ -13,16 +13,15 @@ import contextlib
 import ipaddress
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request, Response
 
 from spikekit.reference_platform.auth.adapters.metrics import AuthMetrics
 from spikekit.reference_platform.auth.bootstrap import Running, connect
 from spikekit.reference_platform.auth.domain import AuthError, AuthUnavailable
-from spikekit.reference_platform.auth.entrypoints.errors import BodyLimit, install_error_handlers
+from spikekit.reference_platform.auth.entrypoints.errors import install_error_handlers
 from spikekit.reference_platform.auth.entrypoints.schemas import (
-    ErrorResponse,
     LoginRequest,
     LoginResponse,
     RegisterRequest,
@@ -33,11 +32,14 @@ from spikekit.reference_platform.auth.entrypoints.schemas import (
 from spikekit.reference_platform.auth.service_layer.handlers import Auth
 from spikekit.reference_platform.auth.settings import AuthSettings
 from spikekit.reference_platform.common.checks import Check, postgres_check, redis_check
+from spikekit.reference_platform.common.errors import openapi_errors
+from spikekit.reference_platform.common.limits import BodyLimit
 from spikekit.reference_platform.common.service_app import ServiceMetrics, service_app
+from spikekit.reference_platform.common.tasks import stop_task
 
 
-def _errors(*statuses: int) -> dict[int | str, dict[str, object]]:
-    return {status: {"model": ErrorResponse} for status in (*statuses, 422)}
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return openapi_errors((*statuses, 422))
 
 
 def client_address(request: Request) -> str:
@@ -49,7 +51,7 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def handlers(request: Request) -> Auth:
+async def handlers(request: Request) -> Auth:
     running: Running | None = getattr(request.app.state, "auth", None)
     if running is None:
         raise AuthUnavailable("auth", "not started")
@@ -87,9 +89,7 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
             try:
                 yield
             finally:
-                gauge.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await gauge
+                await stop_task(gauge)
                 live.clear()
                 app.state.auth = None
 

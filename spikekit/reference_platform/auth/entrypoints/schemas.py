@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, Field
 
 from spikekit.reference_platform.auth.domain import (
@@ -48,13 +46,3 @@ class TokenRequest(BaseModel):
 class SessionResponse(BaseModel):
     player_id: str = Field(examples=["p000001"])
     expires_in: int = Field(description="seconds the session has left", examples=[1795])
-
-
-class ErrorBody(BaseModel):
-    code: str = Field(examples=["RATE_LIMITED"])
-    message: str
-    details: list[Any] = Field(default_factory=list)
-
-
-class ErrorResponse(BaseModel):
-    error: ErrorBody

@@ -1,11 +1,11 @@
 """One dependency of the gateway over HTTP: pooled, round robin, a deadline on every call.
 
-Built on the project's small pooled client (:class:`~spikekit.reference_platform.providers.
-http_client.HttpPool`, asyncio streams + httptools), which the router and the studios
-use too: keep-alive connections, at most ``size`` at once, round robin over the
-dependency's replicas, one deadline covering the wait for a slot, connect, write
-and read. httpx's ``AsyncClient`` collapses under many tasks (FACTS.md), and
-aiohttp would be a new dependency for the same result.
+Built on the services' small pooled client (:class:`~spikekit.reference_platform.common.
+http_client.HttpPool`, asyncio streams + httptools), which the router, the studios and
+payments use too: keep-alive connections, at most ``size`` at once, round robin over the
+dependency's replicas, one deadline covering the wait for a slot, connect, write and
+read. httpx's ``AsyncClient`` collapses under many tasks (FACTS.md); aiohttp costs about
+twice the client CPU per call (see the client's module docstring).
 
 :meth:`Upstream.call` answers the HTTP answer or raises :class:`Unavailable` when
 there was none in time; an idempotent call whose connection was refused is tried
@@ -22,6 +22,13 @@ from typing import TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
+from spikekit.reference_platform.common.http_client import (
+    ConnectFailed,
+    HttpPool,
+    HttpResponse,
+    RequestTimeout,
+    TransportError,
+)
 from spikekit.reference_platform.gateway.adapters.metrics import GatewayMetrics
 from spikekit.reference_platform.gateway.domain import (
     NO_REMAP,
@@ -30,13 +37,6 @@ from spikekit.reference_platform.gateway.domain import (
     Unavailable,
     UpstreamFailure,
     upstream_error,
-)
-from spikekit.reference_platform.providers.http_client import (
-    ConnectFailed,
-    HttpPool,
-    HttpResponse,
-    RequestTimeout,
-    TransportError,
 )
 
 T = TypeVar("T")

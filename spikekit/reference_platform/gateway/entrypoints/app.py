@@ -20,12 +20,14 @@ import redis.asyncio as aioredis
 from fastapi import FastAPI
 
 from spikekit.reference_platform.common.checks import Check, postgres_check, redis_check
+from spikekit.reference_platform.common.connections import create_pool
+from spikekit.reference_platform.common.errors import PUBLIC
+from spikekit.reference_platform.common.limits import BodyLimit
 from spikekit.reference_platform.common.service_app import ServiceMetrics, service_app
 from spikekit.reference_platform.gateway.adapters.metrics import GatewayMetrics
 from spikekit.reference_platform.gateway.bootstrap import Running, connect
 from spikekit.reference_platform.gateway.entrypoints.errors import (
     Backpressure,
-    BodyLimit,
     install_error_handlers,
 )
 from spikekit.reference_platform.gateway.entrypoints.routes import routes
@@ -55,8 +57,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.database_url:
-            pools["db"] = await asyncpg.create_pool(
-                settings.database_url, min_size=0, max_size=1, timeout=timeout
+            pools["db"] = await create_pool(
+                settings.database_url, settings.service, min_size=0, max_size=1, timeout=timeout
             )
         try:
             async with connect(settings, metrics) as running:
@@ -83,7 +85,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     app.include_router(routes)
-    app.add_middleware(BodyLimit, max_bytes=settings.gateway_max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=settings.gateway_max_body_bytes, fmt=PUBLIC)
     bound = InFlightBound(
         settings.policy.max_in_flight,
         on_change=metrics.in_flight.set,

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 
+from spikekit.reference_platform.common.errors import openapi_errors
 from spikekit.reference_platform.gateway.domain import (
     GatewayError,
     Unauthorized,
@@ -46,7 +47,7 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 
 
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    return {status: {"model": ErrorAnswer} for status in (*statuses, 422)}
+    return openapi_errors((*statuses, 422), ErrorAnswer)
 
 
 async def gateway(request: Request) -> Gateway:

@@ -13,12 +13,11 @@ wallet's answers map to outcomes:
 from __future__ import annotations
 
 import asyncio
-import itertools
+import json
 from typing import Any
 
-import httpx
-
 from spikekit.errors import ConfigError
+from spikekit.reference_platform.common.http_client import HttpPool, TransportError
 from spikekit.reference_platform.payments.domain import Outcome, Unavailable
 from spikekit.reference_platform.payments.service_layer.ports import AbstractWallet
 
@@ -40,7 +39,8 @@ def outcome_of(status: int, body: Any) -> Outcome | None:
 
 
 class HttpWallet(AbstractWallet):
-    """Round-robin over the wallet replicas' base URLs, bounded pool, timeout on every call."""
+    """Round-robin over the wallet replicas' base URLs, bounded pool, a deadline on every call
+    (the services' shared :class:`~spikekit.reference_platform.common.http_client.HttpPool`)."""
 
     def __init__(
         self,
@@ -49,19 +49,15 @@ class HttpWallet(AbstractWallet):
         timeout_s: float,
         connections: int = 32,
         attempts: int = 3,
-        client: httpx.AsyncClient | None = None,
     ) -> None:
         if not base_urls:
             raise ConfigError("the payments service needs the wallet's URL (SPIKEKIT_WALLET_URLS)")
-        self._urls = itertools.cycle(base_urls)
+        self._pool = HttpPool(base_urls, size=connections)
+        self._timeout_s = timeout_s
         self._attempts = attempts
-        self._client = client or httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout_s),
-            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
-        )
 
     async def close(self) -> None:
-        await self._client.aclose()
+        await self._pool.aclose()
 
     async def deposit(self, player_id: str, key: str, amount: int) -> Outcome:
         return await self._call("deposit", player_id, key, amount)
@@ -74,20 +70,20 @@ class HttpWallet(AbstractWallet):
         for attempt in range(self._attempts):
             if attempt:
                 await asyncio.sleep(0.05 * 2**attempt)
-            url = f"{next(self._urls)}/v1/players/{player_id}/{operation}"
+            path = f"/v1/players/{player_id}/{operation}"
+            body = json.dumps({"amount": amount}).encode()
+            headers = {"Content-Type": "application/json", "Idempotency-Key": key}
             try:
-                response = await self._client.post(
-                    url, json={"amount": amount}, headers={"Idempotency-Key": key}
-                )
-            except httpx.HTTPError as error:
+                response = await self._pool.request("POST", path, body, headers, self._timeout_s)
+            except TransportError as error:
                 reason = f"{error.__class__.__name__}: {error}"
                 continue
             try:
-                body = response.json()
+                answer = response.json()
             except ValueError:
-                body = None
-            outcome = outcome_of(response.status_code, body)
+                answer = None
+            outcome = outcome_of(response.status, answer)
             if outcome is not None:
                 return outcome
-            reason = f"HTTP {response.status_code}"
+            reason = f"HTTP {response.status}"
         raise Unavailable("wallet", reason)

@@ -10,7 +10,6 @@ the wallet instead. See docs/payments-api.md.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, TypeVar
@@ -20,18 +19,17 @@ from fastapi import APIRouter, Depends, FastAPI, Path, Request, Response
 from pydantic import BaseModel
 
 from spikekit.reference_platform.common.checks import Check, redis_check
+from spikekit.reference_platform.common.errors import openapi_errors
+from spikekit.reference_platform.common.limits import BodyLimit
 from spikekit.reference_platform.common.service_app import ServiceMetrics, service_app
+from spikekit.reference_platform.common.tasks import stop_task
 from spikekit.reference_platform.payments.adapters.metrics import PaymentsMetrics, sample_stream
 from spikekit.reference_platform.payments.bootstrap import Running, connect
 from spikekit.reference_platform.payments.domain import Kind, Payment, Unavailable
-from spikekit.reference_platform.payments.entrypoints.errors import (
-    BodyLimit,
-    install_error_handlers,
-)
+from spikekit.reference_platform.payments.entrypoints.errors import install_error_handlers
 from spikekit.reference_platform.payments.entrypoints.schemas import (
     ID_PATTERN,
     DepositView,
-    ErrorResponse,
     PaymentRequest,
     WithdrawalView,
     deposit_view,
@@ -52,10 +50,10 @@ PaymentIdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATT
 
 
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    return {status: {"model": ErrorResponse} for status in (*statuses, 422)}
+    return openapi_errors((*statuses, 422))
 
 
-def _payments(request: Request) -> Payments:
+async def _payments(request: Request) -> Payments:
     live: dict[str, Running] = request.app.state.live
     if "payments" not in live:
         raise Unavailable("payments", "starting or stopping")
@@ -137,9 +135,7 @@ def create_app(settings: PaymentsSettings | None = None) -> FastAPI:
                 yield
             finally:
                 del live["payments"]
-                gauges.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await gauges
+                await stop_task(gauges)
 
     app, _ = service_app(
         settings,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import BaseModel, ConfigDict, Field
 
 from spikekit.reference_platform.payments.domain import MAX_AMOUNT, Payment
 
@@ -89,15 +89,3 @@ def deposit_view(payment: Payment) -> DepositView:
 
 def withdrawal_view(payment: Payment) -> WithdrawalView:
     return WithdrawalView(withdrawal_id=payment.payment_id, **_fields(payment))
-
-
-class ErrorDetail(BaseModel):
-    code: str = Field(examples=["QUEUE_FULL"])
-    message: str
-    details: list[JsonValue] = Field(default_factory=list)
-
-
-class ErrorResponse(BaseModel):
-    """Every 4xx and 5xx answer of the payments API (the wallet's error format)."""
-
-    error: ErrorDetail

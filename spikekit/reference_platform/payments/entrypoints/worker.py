@@ -9,16 +9,15 @@ anything still pending is reclaimed by another worker (resilient profile).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from spikekit.reference_platform.common.checks import Check, redis_check
 from spikekit.reference_platform.common.service_app import ServiceMetrics, service_app
+from spikekit.reference_platform.common.tasks import stop_task
 from spikekit.reference_platform.payments.adapters.metrics import PaymentsMetrics, sample_stream
 from spikekit.reference_platform.payments.bootstrap import Running, connect, consumer_config
 from spikekit.reference_platform.payments.entrypoints.api import redis_of
@@ -26,15 +25,6 @@ from spikekit.reference_platform.payments.service_layer.consumer import Consumer
 from spikekit.reference_platform.payments.settings import PaymentsSettings
 
 STOP_TIMEOUT_S = 3.0
-
-
-async def stop_task(task: asyncio.Task[Any], timeout_s: float) -> None:
-    """Let ``task`` end on its own for ``timeout_s``, then cancel it."""
-    with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-        await asyncio.wait_for(asyncio.shield(task), timeout_s)
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
 
 
 def create_app(settings: PaymentsSettings | None = None) -> FastAPI:
@@ -70,7 +60,7 @@ def create_app(settings: PaymentsSettings | None = None) -> FastAPI:
             finally:
                 consumer.stop()
                 await stop_task(loop, STOP_TIMEOUT_S)
-                await stop_task(gauges, 0)
+                await stop_task(gauges)
                 del live["payments"]
 
     app, _ = service_app(

@@ -14,13 +14,14 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import JSONResponse
 
 from spikekit.reference_platform.common.checks import Check, postgres_check, redis_check
 from spikekit.reference_platform.common.service_app import ServiceMetrics, service_app
+from spikekit.reference_platform.common.tasks import stop_task
 from spikekit.reference_platform.reporting.adapters.metrics import ReportingMetrics
 from spikekit.reference_platform.reporting.adapters.postgres import prune, read_minutes
 from spikekit.reference_platform.reporting.bootstrap import Running, connect
@@ -48,14 +49,6 @@ async def _every(interval_s: float, job: Callable[[], Awaitable[None]]) -> None:
         await asyncio.sleep(interval_s)
         with contextlib.suppress(Unavailable):
             await job()
-
-
-async def _stop(task: asyncio.Task[Any], timeout_s: float) -> None:
-    with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-        await asyncio.wait_for(asyncio.shield(task), timeout_s)
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
 
 
 def create_app(settings: ReportingSettings | None = None) -> FastAPI:
@@ -94,9 +87,9 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
                 yield
             finally:
                 running.consumer.stop()
-                await _stop(tasks.pop("consumer"), STOP_TIMEOUT_S)
+                await stop_task(tasks.pop("consumer"), STOP_TIMEOUT_S)
                 for name in ("lag", "prune"):
-                    await _stop(tasks.pop(name), 0)
+                    await stop_task(tasks.pop(name))
                 live.clear()
 
     app, _ = service_app(settings, "spikekit reporting", checks, metrics=base, lifespan=lifespan)

@@ -7,11 +7,11 @@ the database (refused, reset, timed out, terminated backend) becomes
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import asyncpg
 
+from spikekit.reference_platform.common.connections import close_pool, create_pool
 from spikekit.reference_platform.wallet.adapters.schema import ensure_schema
 
 DB_ERRORS: tuple[type[BaseException], ...] = (
@@ -31,15 +31,15 @@ class Database:
         self.size = int(pool.get_max_size())
 
     @classmethod
-    async def connect(cls, dsn: str, *, size: int, timeout: float) -> Database:
-        pool = await asyncpg.create_pool(
+    async def connect(cls, dsn: str, *, service: str, size: int, timeout: float) -> Database:
+        pool = await create_pool(
             dsn,
+            service,
             min_size=min(2, size),
             max_size=size,
             timeout=timeout,  # connecting
             command_timeout=timeout,  # every statement, BEGIN and COMMIT included
             max_inactive_connection_lifetime=60.0,
-            server_settings={"application_name": "spikekit-wallet"},
         )
         database = cls(pool, timeout)
         async with pool.acquire(timeout=timeout) as conn:
@@ -61,7 +61,4 @@ class Database:
         await self._pool.release(conn, timeout=self.timeout)
 
     async def close(self) -> None:
-        try:
-            await asyncio.wait_for(self._pool.close(), timeout=self.timeout)
-        except TimeoutError:
-            self._pool.terminate()
+        await close_pool(self._pool, self.timeout)

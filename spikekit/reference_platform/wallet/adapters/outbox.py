@@ -21,6 +21,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from spikekit.reference_platform.common.tasks import stop_task
 from spikekit.reference_platform.wallet.adapters.database import DB_ERRORS, Database
 
 log = logging.getLogger(__name__)
@@ -85,9 +86,7 @@ class OutboxRelay:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await stop_task(self._task)
             self._task = None
 
     async def relay_once(self) -> int:

@@ -9,9 +9,10 @@ import redis.asyncio as aioredis
 from fastapi import FastAPI
 
 from spikekit.reference_platform.common.checks import Check, postgres_check, redis_check
+from spikekit.reference_platform.common.limits import BodyLimit
 from spikekit.reference_platform.common.service_app import service_app
 from spikekit.reference_platform.wallet.bootstrap import bootstrap
-from spikekit.reference_platform.wallet.entrypoints.errors import BodyLimit, install_error_handlers
+from spikekit.reference_platform.wallet.entrypoints.errors import install_error_handlers
 from spikekit.reference_platform.wallet.entrypoints.routes import WalletContext, players, providers
 from spikekit.reference_platform.wallet.metrics import WalletMetrics
 from spikekit.reference_platform.wallet.service_layer.handlers import UnitOfWorkFactory

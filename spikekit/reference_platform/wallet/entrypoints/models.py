@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import BaseModel, ConfigDict, Field
 
 from spikekit.reference_platform.wallet.domain import MAX_AMOUNT, Answer, Code
 
@@ -124,15 +124,3 @@ class TxResponse(BaseModel):
             balance=answer.balance,
             currency=currency,
         )
-
-
-class ErrorDetail(BaseModel):
-    code: str = Field(examples=["INVALID_SIGNATURE"])
-    message: str
-    details: list[JsonValue] = Field(default_factory=list)
-
-
-class ErrorResponse(BaseModel):
-    """Every 4xx and 5xx answer of the wallet."""
-
-    error: ErrorDetail

@@ -9,16 +9,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Request, Response
 
+from spikekit.reference_platform.common.errors import ApiError, openapi_errors
 from spikekit.reference_platform.wallet.bootstrap import Runtime
 from spikekit.reference_platform.wallet.domain import PAYMENTS, TxKind, TxRequest, WalletError
-from spikekit.reference_platform.wallet.entrypoints.errors import ApiError
 from spikekit.reference_platform.wallet.entrypoints.models import (
     ID_PATTERN,
     BalanceRequest,
     BalanceResponse,
     CreditRequest,
     DebitRequest,
-    ErrorResponse,
     PaymentRequest,
     RollbackRequest,
     TxResponse,
@@ -30,9 +29,8 @@ from spikekit.reference_platform.wallet.settings import PROVIDER_NAME, WalletSet
 from spikekit.reference_platform.wallet.signing import SIGNATURE_HEADER, verify
 
 REPLAYED_HEADER = "Idempotent-Replayed"
-ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorResponse, "description": description}
-    for status, description in {
+ERRORS: dict[int | str, dict[str, Any]] = openapi_errors(
+    {
         400: "malformed JSON",
         401: "missing or wrong signature",
         404: "unknown player or provider",
@@ -40,8 +38,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         413: "body too large",
         422: "a field breaks its constraints",
         503: "storage unavailable or too slow; retry after Retry-After seconds",
-    }.items()
-}
+    }
+)
 
 Provider = Annotated[str, Path(pattern=PROVIDER_NAME, description="aurora, blitz, cobalt, ...")]
 PlayerPath = Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN)]
@@ -101,7 +99,7 @@ class WalletContext:
         )
 
 
-def context(request: Request) -> WalletContext:
+async def context(request: Request) -> WalletContext:
     ctx = request.app.state.wallet
     assert isinstance(ctx, WalletContext)
     return ctx
