@@ -4,6 +4,12 @@ An answer that is the studio's failure (no answer in time, a broken connection, 
 or 5xx) raises :class:`ProviderFailed`; it counts against the studio's breaker and
 health and is retried (tenacity) while attempts and the retry budget allow. Any other
 answer (2xx, a 4xx about the request) is returned as it is: it is not the studio's fault.
+
+A failure is *ambiguous* when the studio may have acted on the request: no answer in
+time, a connection lost after sending, a 5xx other than 503. A studio refuses with 429
+or 503 before it plays, and a refused connection was never sent. A call that moves money
+(a round) is never retried after an ambiguous failure: the studio finishes or rolls back
+what it started, and a second attempt would be a second bet.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import time
 from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt, wait_random
 
 from spikekit.reference_platform.common.http_client import (
+    ConnectFailed,
     HttpPool,
     HttpResponse,
     RequestTimeout,
@@ -26,11 +33,17 @@ from spikekit.reference_platform.router.settings import Mechanisms
 
 
 class ProviderFailed(Exception):
-    def __init__(self, studio: str, reason: str, retry_after: str | None = None) -> None:
+    def __init__(
+        self, studio: str, reason: str, retry_after: str | None = None, *, ambiguous: bool
+    ) -> None:
         self.studio = studio
         self.reason = reason
         self.retry_after = retry_after
+        self.ambiguous = ambiguous  # the studio may have acted on the request
         super().__init__(f"{studio}: {reason}")
+
+
+_REFUSALS = frozenset({429, 503})  # a studio says these before it plays
 
 
 class ProviderClient:
@@ -52,13 +65,26 @@ class ProviderClient:
         self.board = board
         self.metrics = metrics
 
-    async def post(self, operation: str, path: str, body: bytes) -> HttpResponse:
-        """The studio's answer; :class:`ProviderFailed` or ``BreakerOpen`` when it has none."""
+    async def post(
+        self, operation: str, path: str, body: bytes, *, idempotent: bool = True
+    ) -> HttpResponse:
+        """The studio's answer; :class:`ProviderFailed` or ``BreakerOpen`` when it has none.
+
+        ``idempotent=False`` (a round): no retry after an ambiguous failure.
+        """
         self.budget.record_request(time.monotonic())
+
+        def may_retry(state: RetryCallState) -> bool:
+            outcome = state.outcome
+            error = outcome.exception() if outcome is not None else None
+            if isinstance(error, ProviderFailed) and error.ambiguous and not idempotent:
+                return False
+            return self._may_retry(state)
+
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.mechanisms.attempts),
             wait=wait_random(0.005, 0.05),
-            retry=self._may_retry,
+            retry=may_retry,
             before_sleep=lambda _: self._count_retry(operation),
             reraise=True,
         )
@@ -86,11 +112,17 @@ class ProviderClient:
             except TransportError as error:
                 reason = "timeout" if isinstance(error, RequestTimeout) else "connection"
                 self._record(operation, started, reason)
-                raise ProviderFailed(self.studio, reason) from error
+                sent = not isinstance(error, ConnectFailed)
+                raise ProviderFailed(self.studio, reason, ambiguous=sent) from error
             if response.status == 429 or response.status >= 500:
                 self._record(operation, started, f"status_{response.status}")
                 retry_after = response.headers.get("retry-after")
-                raise ProviderFailed(self.studio, f"status {response.status}", retry_after)
+                raise ProviderFailed(
+                    self.studio,
+                    f"status {response.status}",
+                    retry_after,
+                    ambiguous=response.status not in _REFUSALS,
+                )
             self._record(operation, started, None)
             return response
 

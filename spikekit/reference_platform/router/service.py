@@ -44,6 +44,13 @@ class NoProvider(RouterError):
         super().__init__(503, "NO_PROVIDER", message, retry_after or "1")
 
 
+class RoundUncertain(RouterError):
+    """A studio may have played the round but did not say: never replayed elsewhere."""
+
+    def __init__(self, message: str, retry_after: str | None = None) -> None:
+        super().__init__(503, "ROUND_UNCERTAIN", message, retry_after or "1")
+
+
 class Router:
     def __init__(
         self,
@@ -106,14 +113,24 @@ class Router:
             if index and self.metrics is not None:
                 self.metrics.failovers.labels(operation, studios[index - 1]).inc()
             payload = json.dumps(body(studio), separators=(",", ":")).encode()
+            moves_money = operation == "rounds"
             try:
-                response = await self.clients[studio].post(operation, path, payload)
+                response = await self.clients[studio].post(
+                    operation, path, payload, idempotent=not moves_money
+                )
             except BreakerOpen as error:
                 failure = error
                 if self.metrics is not None:
                     self.metrics.errors.labels(studio, operation, "open").inc()
                 continue
             except ProviderFailed as error:
+                if moves_money and error.ambiguous:
+                    # the studio may have taken the bet: another studio would take a second
+                    raise RoundUncertain(
+                        f"{studio} did not settle the round ({error.reason}); it finishes or "
+                        "rolls back what it started",
+                        error.retry_after,
+                    ) from error
                 failure = error
                 continue
             return _answer(response), index > 0

@@ -17,8 +17,9 @@ So that generated requests get past the front door and exercise validation:
   each control operation so that no injected 5xx leaks into another test.
 
 The three studios run the same app (``providers.app:create_app``): provider-aurora
-stands for all of them. A 5xx found here is recorded in ``KNOWN_SERVER_ERRORS`` as a
-strict xfail, with the case, until the service is fixed.
+stands for all of them. A 5xx found here is fixed in the service and its case kept in
+``FOUND_CASES``, replayed first on every run so that it stays fixed whatever Hypothesis
+generates.
 """
 
 from __future__ import annotations
@@ -47,7 +48,6 @@ from schemathesis.checks import (
     response_headers_conformance,
     response_schema_conformance,
 )
-from schemathesis.core.failures import FailureGroup
 from schemathesis.core.result import Err, Ok
 
 from spikekit.reference_platform.auth.domain import seed_password, seed_player_id, seed_username
@@ -75,25 +75,22 @@ GAME = next(g.id for g in GAMES.values() if STUDIO in g.studios)
 
 
 @dataclass(frozen=True)
-class KnownServerError:
-    """A 5xx schemathesis found: a strict xfail until fixed, its case replayed first so that
-    the xfail does not depend on generation finding it again."""
+class FoundCase:
+    """A request schemathesis once answered with a 5xx; replayed first on every run."""
 
     reason: str
     body: dict[str, object]
 
 
-# a NUL character cannot be stored in PostgreSQL text: asyncpg raises
-# CharacterNotInRepertoireError, which auth's adapter takes for an outage
-_NUL_USERNAME = KnownServerError(
-    "a username with a NUL character (U+0000) is sent to PostgreSQL, which refuses it "
-    "(CharacterNotInRepertoireError); auth reports an outage: 503 'postgres unavailable' "
-    "instead of a 4xx (nothing logged)",
+# a NUL character cannot be stored in PostgreSQL text: asyncpg raised
+# CharacterNotInRepertoireError, which auth's adapter took for an outage (503)
+_NUL_USERNAME = FoundCase(
+    "a username with a NUL character (U+0000) was sent to PostgreSQL: 503, not 401",
     {"username": "player\u0000001", "password": "spike-1"},
 )
-KNOWN_SERVER_ERRORS: dict[tuple[str, str], KnownServerError] = {
+FOUND_CASES: dict[tuple[str, str], FoundCase] = {
     ("auth", "POST /login"): _NUL_USERNAME,
-    ("gateway", "POST /api/login"): _NUL_USERNAME,  # relays auth's 503
+    ("gateway", "POST /api/login"): _NUL_USERNAME,  # relayed auth's 503
 }
 
 pytestmark = pytest.mark.timeout(600)
@@ -112,13 +109,7 @@ def _operations() -> list[Any]:
                 if method not in HTTP_METHODS:
                     continue
                 label = f"{method.upper()} {path}"
-                known = KNOWN_SERVER_ERRORS.get((name, label))
-                marks = []
-                if known is not None:
-                    marks.append(
-                        pytest.mark.xfail(strict=True, raises=FailureGroup, reason=known.reason)
-                    )
-                params.append(pytest.param(name, label, id=f"{name} {label}", marks=marks))
+                params.append(pytest.param(name, label, id=f"{name} {label}"))
     return params
 
 
@@ -270,7 +261,7 @@ def test_no_generated_request_gets_a_server_error(
 
     offset = log.stat().st_size
     try:
-        if known := KNOWN_SERVER_ERRORS.get((service, label)):
+        if known := FOUND_CASES.get((service, label)):
             operation = platform.schema(service).find_operation_by_label(label)
             assert operation is not None
             send(operation.Case(body=known.body, media_type="application/json"))

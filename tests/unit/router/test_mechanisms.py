@@ -7,6 +7,7 @@ import random
 
 import pytest
 
+from spikekit.reference_platform.common.http_client import HttpResponse
 from spikekit.reference_platform.router.breakers import BreakerOpen, Breakers
 from spikekit.reference_platform.router.budget import RetryBudget, Unlimited
 from spikekit.reference_platform.router.health import Health
@@ -64,7 +65,7 @@ def test_a_breaker_opens_after_its_threshold_and_closes_after_a_good_try() -> No
 
     async def fail() -> None:
         async with breakers.guard("aurora"):
-            raise ProviderFailed("aurora", "status 503")
+            raise ProviderFailed("aurora", "status 503", ambiguous=False)
 
     async def succeed() -> None:
         async with breakers.guard("aurora"):
@@ -96,7 +97,7 @@ def test_disabled_breakers_never_open() -> None:
         for _ in range(5):
             with pytest.raises(ProviderFailed):
                 async with breakers.guard("aurora"):
-                    raise ProviderFailed("aurora", "down")
+                    raise ProviderFailed("aurora", "down", ambiguous=False)
         return await breakers.state("aurora")
 
     assert asyncio.run(scenario()) == "closed"
@@ -120,3 +121,48 @@ def test_routing_order_per_profile() -> None:
     with pytest.raises(RouterError) as caught:
         resilient.order("no-such-game")
     assert caught.value.status == 404
+
+
+class _FakeStudio:
+    """A studio client that fails the way it is told, and counts what it was sent."""
+
+    def __init__(self, failure: ProviderFailed | None) -> None:
+        self.failure = failure
+        self.calls: list[tuple[str, bool]] = []
+
+    async def post(
+        self, operation: str, path: str, body: bytes, *, idempotent: bool = True
+    ) -> HttpResponse:
+        self.calls.append((operation, idempotent))
+        if self.failure is not None:
+            raise self.failure
+        return HttpResponse(200, {}, b'{"round_id": "r1", "session_id": "blitz.s1"}')
+
+
+def _two_studios(first_failure: ProviderFailed) -> tuple[Router, _FakeStudio, _FakeStudio]:
+    board = HealthBoard("r", None, 1.0)
+    board.local["blitz"] = Health(latency_ms=500, error_rate=0.5, samples=50, updated=9e12)
+    aurora, blitz = _FakeStudio(first_failure), _FakeStudio(None)
+    clients = {"aurora": aurora, "blitz": blitz}
+    mechanisms = RouterSettings(profile="resilient").mechanisms()
+    router = Router(clients, mechanisms, board, rng=random.Random(3))  # type: ignore[arg-type]
+    return router, aurora, blitz
+
+
+def test_a_round_a_studio_may_have_played_is_never_played_again_elsewhere() -> None:
+    timeout = ProviderFailed("aurora", "timeout", ambiguous=True)
+    router, aurora, blitz = _two_studios(timeout)
+    with pytest.raises(RouterError) as caught:
+        asyncio.run(router.play("p000001", "starburst-nova", 10, None))
+    assert caught.value.code == "ROUND_UNCERTAIN" and caught.value.status == 503
+    assert aurora.calls == [("rounds", False)] and blitz.calls == []
+
+
+def test_a_refused_round_and_an_uncertain_launch_fail_over() -> None:
+    refused = ProviderFailed("aurora", "status 503", ambiguous=False)
+    router, _, blitz = _two_studios(refused)
+    answer = asyncio.run(router.play("p000001", "starburst-nova", 10, None))
+    assert answer["failover"] is True and blitz.calls == [("rounds", False)]
+    router, _, blitz = _two_studios(ProviderFailed("aurora", "timeout", ambiguous=True))
+    asyncio.run(router.launch("p000001", "starburst-nova"))
+    assert blitz.calls == [("launch", True)]

@@ -81,6 +81,8 @@ class PostgresCredentials(AbstractCredentials):
         self._timeout = timeout
 
     async def get(self, username: str) -> Credential | None:
+        if "\x00" in username:  # PostgreSQL text cannot hold NUL: no stored name has one
+            return None
         async with _postgres():
             row = await self._pool.fetchrow(
                 f"SELECT {', '.join(COLUMNS)} FROM {TABLE} WHERE username = $1",
