@@ -155,3 +155,27 @@ def test_a_sigkilled_run_leaves_no_process_and_revert_all_takes_its_fault_off(
         assert report.returncode in (2, 3), report.stdout + report.stderr
     finally:
         spikekit("platform", "down", "--state-dir", str(platform_dir))
+
+
+def test_a_short_provider_meltdown_is_judged_fault_by_fault(tmp_path: Path) -> None:
+    require_toxiproxy()  # its third fault slows a link through Toxiproxy
+    args = ["--scale", "0.0005", "--duration-scale", "0.06", "--out", str(tmp_path)]
+    result = spikekit("run", "provider-meltdown", *args, timeout=600)
+    run_dir = only_run_dir(tmp_path)
+    summary = json.loads((run_dir / "summary.json").read_text())
+    verdict = summary["verdict"]
+    assert result.returncode == verdict["exit_code"], result.stdout + result.stderr
+    assert result.returncode in (0, 1)
+    assert (verdict["verdict"] == "FAILED") == (result.returncode == 1)
+    assert verdict["verdict"] in result.stdout
+    faults = {f["fault_id"]: f for f in summary["faults"]}
+    assert set(faults) == {"provider-slow", "provider-down", "wallet-link-slow"}
+    for fault in faults.values():
+        assert fault["injected_t"] is not None and fault["reverted_t"] is not None
+        assert fault["outcome"] in ("recovered", "not recovered", "no impact", "mitigated")
+    cases = {c.get("name") for c in ET.parse(run_dir / "junit.xml").getroot().iter("testcase")}
+    assert any("provider-down" in (name or "") for name in cases)
+    assert summary["audit"]["status"] == "passed", summary["audit"]
+    same = spikekit("compare", str(run_dir), str(run_dir), "--out", str(tmp_path / "c.html"))
+    assert same.returncode == 0, same.stdout + same.stderr
+    assert (tmp_path / "c.html").is_file()

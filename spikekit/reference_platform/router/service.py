@@ -113,7 +113,7 @@ class Router:
             if index and self.metrics is not None:
                 self.metrics.failovers.labels(operation, studios[index - 1]).inc()
             payload = json.dumps(body(studio), separators=(",", ":")).encode()
-            moves_money = operation == "rounds"
+            moves_money = operation == "rounds" and self.mechanisms.safe_rounds
             try:
                 response = await self.clients[studio].post(
                     operation, path, payload, idempotent=not moves_money

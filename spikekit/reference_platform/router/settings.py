@@ -24,6 +24,7 @@ class Mechanisms:
     breakers: bool
     failover: bool
     retry_budget: bool
+    safe_rounds: bool  # never replay a round a studio may have played (retry or failover)
     timeout_s: float
     attempts: int  # per studio, the first call included
 
@@ -36,6 +37,7 @@ class RouterSettings(ServiceSettings):
     router_breakers: bool | None = None
     router_failover: bool | None = None
     router_retry_budget: bool | None = None
+    router_safe_rounds: bool | None = None
     router_timeout_s: float | None = Field(default=None, gt=0)
     router_attempts: int | None = Field(default=None, ge=1, le=20)
     router_budget_ratio: float = Field(default=0.2, ge=0, le=1, description="retries/requests")
@@ -56,6 +58,7 @@ class RouterSettings(ServiceSettings):
             breakers=self._switch(self.router_breakers),
             failover=self._switch(self.router_failover),
             retry_budget=self._switch(self.router_retry_budget),
+            safe_rounds=self._switch(self.router_safe_rounds),
             timeout_s=self.router_timeout_s or (2.0 if resilient else 30.0),
             attempts=self.router_attempts or (2 if resilient else 5),
         )

@@ -166,3 +166,14 @@ def test_a_refused_round_and_an_uncertain_launch_fail_over() -> None:
     router, _, blitz = _two_studios(ProviderFailed("aurora", "timeout", ambiguous=True))
     asyncio.run(router.launch("p000001", "starburst-nova"))
     assert blitz.calls == [("launch", True)]
+
+
+def test_the_fragile_router_replays_an_uncertain_round_elsewhere() -> None:
+    board = HealthBoard("r", None, 1.0)
+    aurora = _FakeStudio(ProviderFailed("aurora", "timeout", ambiguous=True))
+    blitz = _FakeStudio(None)
+    mechanisms = RouterSettings(profile="fragile", router_failover=True).mechanisms()
+    assert mechanisms.safe_rounds is False
+    router = Router({"aurora": aurora, "blitz": blitz}, mechanisms, board)  # type: ignore[dict-item]
+    asyncio.run(router.play("p000001", "starburst-nova", 10, None))
+    assert aurora.calls == [("rounds", True)] and blitz.calls == [("rounds", True)]
