@@ -66,8 +66,8 @@ def test_scale_and_duration_scale() -> None:
     assert scenario.peak_players == 2400
     assert scenario.planned_duration_s == pytest.approx(120)
     start, end = scenario.fault_window(1)
-    assert start == pytest.approx(48.0)
-    assert end == pytest.approx(66.0)
+    assert start == pytest.approx(54.0)
+    assert end == pytest.approx(72.0)
 
 
 def test_overrides_are_validated() -> None:
