@@ -80,7 +80,9 @@ def test_fragile_profile_has_no_429_under_the_same_storm(make_settings: MakeSett
         settings = make_settings(
             profile="fragile", auth_account_failures=5, auth_address_attempts=10
         )
-        async with serve(settings) as client:
+        # once in a full CI run this storm hung until pytest's timeout; a bounded wait fails
+        # fast and its traceback shows the await that never returned (not yet understood)
+        async with asyncio.timeout(90), serve(settings) as client:
             statuses = await _storm(client, 30)
             assert statuses == Counter({401: 30})  # every guess is checked: no defence
             text = (await client.get("/metrics")).text
