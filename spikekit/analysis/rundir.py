@@ -93,6 +93,7 @@ class JournalEvent(BaseModel):
     phase: str | None = None
     reason: str | None = None
     status: str | None = None
+    source: str | None = None  # fault_reverted: "live" (the run) or "journal" (revert --all)
 
 
 class AuditCheck(BaseModel):
@@ -216,13 +217,18 @@ def _load_meta(path: Path) -> RunMeta:
 
 
 def _load_journal(path: Path) -> list[JournalEvent]:
+    """Every event; a last line cut short by a crash (no newline, not JSON) is skipped."""
+    text = _need(path).read_text()
+    lines = text.splitlines()
     events: list[JournalEvent] = []
-    for number, line in enumerate(_need(path).read_text().splitlines(), start=1):
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
             events.append(JournalEvent.model_validate_json(line))
         except ValidationError as error:
+            if number == len(lines) and not text.endswith("\n"):
+                break  # torn by a crash mid-write
             raise ConfigError(_validation_message(Path(f"{path}:{number}"), error)) from error
     return events
 
@@ -242,7 +248,11 @@ def _load_slos(path: Path) -> tuple[list[SLO], RecoveryPolicy]:
 
 
 def faults_from_journal(events: list[JournalEvent]) -> list[FaultWindow]:
-    """Pair ``fault_injected`` with its ``fault_reverted``, in injection order."""
+    """Pair ``fault_injected`` with its ``fault_reverted``, in injection order.
+
+    A revert with ``source: "journal"`` (``spikekit chaos revert --all`` after the run
+    died) is not the run's: such a fault shows as never reverted by the run.
+    """
     injected: dict[str, JournalEvent] = {}
     reverted: dict[str, JournalEvent] = {}
     for event in events:
@@ -250,7 +260,7 @@ def faults_from_journal(events: list[JournalEvent]) -> list[FaultWindow]:
             continue
         if event.event == "fault_injected":
             injected.setdefault(event.fault_id, event)
-        elif event.event == "fault_reverted":
+        elif event.event == "fault_reverted" and event.source != "journal":
             reverted.setdefault(event.fault_id, event)
     windows = []
     for fault_id, start in injected.items():

@@ -54,7 +54,7 @@ class SLOSeries:
 
 def _latency(run: RunData, slo: SLO, column: str, n: int) -> s.Floats:
     rows = s.endpoint_rows(run.timeseries, slo.endpoint)
-    rows = rows[rows["requests"] > 0]
+    rows = rows[(rows["requests"] > 0) & rows[column].notna()]  # NaN: not known, not 0 ms
     requests = s.per_second(rows, "requests", n)
     weighted = s.per_second(rows.assign(w=rows[column] * rows["requests"]), "w", n)
     return s.rolling_ratio(weighted, requests, slo.window_s)

@@ -19,12 +19,37 @@ def report(
 ) -> None:
     """Rebuild report.html, summary.json and junit.xml from a run directory.
 
+    A run whose process died (SIGKILL) before writing its results is salvaged first: the
+    missing per-second files are rebuilt from its working files (load/live.jsonl) and the
+    run is reported as aborted.
+
     Exits 0 when the run passed or degraded and recovered, 1 when an SLO, a fault
     recovery or the wallet audit failed, 2 for a missing or invalid run directory,
     3 when the run was aborted.
     """
     from spikekit.reports.build import build_report  # pandas/matplotlib only when needed
+    from spikekit.run.salvage import salvage
 
+    salvaged = salvage(run_dir, say=console.progress)
+    if salvaged is not None:
+        console.warn(
+            f"the run died at t≈{salvaged.end_t:.0f} s without writing its results; "
+            f"salvaged {salvaged.seconds} s of data"
+        )
+        if salvaged.rebuilt:
+            console.info(f"  rebuilt: {', '.join(salvaged.rebuilt)}")
+        for name in salvaged.set_aside:
+            console.info(f"  unreadable, set aside: {name} → {name}.torn")
+        console.info(f"  not known: {'; '.join(salvaged.not_rebuilt)}")
+        if salvaged.torn_last_line:
+            console.info("  load/live.jsonl: a last line cut short by the kill was skipped")
+        if salvaged.skipped_lines:
+            console.info(f"  load/live.jsonl: {salvaged.skipped_lines} unreadable lines skipped")
+        for fault_id in salvaged.faults_still_on:
+            console.warn(
+                f"fault '{fault_id}' was never reverted; take it off with "
+                f"`spikekit chaos revert --all {run_dir}`"
+            )
     built = build_report(run_dir)
     verdict = built.summary.verdict
     title = verdict.verdict + (" (aborted)" if verdict.aborted else "")

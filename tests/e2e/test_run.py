@@ -151,8 +151,18 @@ def test_a_sigkilled_run_leaves_no_process_and_revert_all_takes_its_fault_off(
             assert client.list_toxics("gateway-redis") == []
         again = spikekit("chaos", "revert", "--all", str(journal.parent))
         assert again.returncode == 0 and "nothing to revert" in again.stdout
-        report = spikekit("report", str(journal.parent), timeout=120)
-        assert report.returncode in (2, 3), report.stdout + report.stderr
+        run_dir = journal.parent
+        report = spikekit("report", str(run_dir), timeout=120)
+        assert report.returncode == 3, report.stdout + report.stderr
+        assert "salvaged" in report.stderr, report.stderr  # rebuilt from load/live.jsonl
+        assert (run_dir / "report.html").is_file()
+        summary = json.loads((run_dir / "summary.json").read_text())
+        assert summary["verdict"]["aborted"] and summary["verdict"]["exit_code"] == 3
+        assert summary["run"]["status"] == "aborted"
+        assert "killed?" in summary["run"]["abort_reason"]
+        assert summary["run"]["duration_s"] > 0  # a timeline: seconds of data, not none
+        [fault] = summary["faults"]
+        assert fault["fault_id"] == "slow-redis" and fault["outcome"] == "not reverted"
     finally:
         spikekit("platform", "down", "--state-dir", str(platform_dir))
 
