@@ -29,6 +29,7 @@ from spikekit.load.players import player_address
 #: Wait of an open-model user whose session is over (it idles until the run stops).
 IDLE_WAIT_S = 3600.0
 FALLBACK_GAMES = ("starburst-nova", "book-of-ra-redux")
+LEAVE_AFTER_FAILED_ROUNDS = 2  # a game that fails this often in a row: back to the lobby
 
 _context: WorkerContext | None = None
 
@@ -95,6 +96,7 @@ class Player(FastHttpUser):
         self.games: list[Game] = []
         self.game: str | None = None
         self.session_id: str | None = None
+        self.failed_rounds = 0  # in a row, in the current game
         self.balance: int | None = None
         self.needs_money = False
         self.deadline: float | None = None
@@ -240,10 +242,13 @@ class Player(FastHttpUser):
             self.ctx.unacked.write(
                 unacked(time.time(), AckKind.BET, self.player_id, bet, answer.unanswered)
             )
+        self.failed_rounds = 0 if answer.ok or answer.status == 402 else self.failed_rounds + 1
         if answer.status == 402:
             self.needs_money = True
-        elif answer.status == 404:
-            self.session_id = None
+        elif answer.status == 404 or self.failed_rounds >= LEAVE_AFTER_FAILED_ROUNDS:
+            # the game is gone or keeps failing: the player launches a game again, as
+            # players do when a game errors out (the platform may route it elsewhere)
+            self.session_id, self.failed_rounds = None, 0
         elif answer.ok:
             acks = round_acks(time.time(), self.player_id, answer.body)
             self.ctx.acks.write(acks)

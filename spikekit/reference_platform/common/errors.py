@@ -138,9 +138,29 @@ def install_error_handlers(
     add_handler(app, ApiError, api_error)
     add_handler(app, RequestValidationError, invalid)
     add_handler(app, HTTPException, http_error)
+    _document_malformed_json(app)
     if timeout is not None:
         message, headers = timeout, retry_after(timeout_retry_after_s)
         add_handler(app, TimeoutError, lambda _: fmt.response(503, "TIMEOUT", message, (), headers))
+
+
+def _document_malformed_json(app: FastAPI) -> None:
+    """Every operation with a JSON body documents the 400 its malformed body gets, in the
+    format its 422 is documented in (FastAPI's schema knows only the 422)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            for operations in schema.get("paths", {}).values():
+                for operation in operations.values():
+                    responses = operation.get("responses", {})
+                    if "requestBody" in operation and "422" in responses:
+                        malformed = {**responses["422"], "description": "The body is not JSON"}
+                        responses.setdefault("400", malformed)
+        return app.openapi_schema or build()
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented override
 
 
 def openapi_errors(

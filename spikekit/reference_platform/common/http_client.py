@@ -118,16 +118,22 @@ class _Connection:
 
 
 class HttpPool:
-    """Keep-alive connections to one or more base URLs (round robin), at most ``size`` at once."""
+    """Keep-alive connections to one or more base URLs (round robin), at most ``size`` at once.
 
-    def __init__(self, base_urls: list[str], size: int = 64) -> None:
+    ``slots``: a semaphore shared with other pools instead of one of its own — one
+    budget of connections for several dependencies, i.e. no bulkhead between them.
+    """
+
+    def __init__(
+        self, base_urls: list[str], size: int = 64, slots: asyncio.Semaphore | None = None
+    ) -> None:
         if not base_urls:
             raise ValueError("HttpPool needs at least one base URL")
         self.base_urls = [u.rstrip("/") for u in base_urls]
         self._targets = [_target(u) for u in self.base_urls]
         self._next = itertools.cycle(range(len(self.base_urls)))
         self._idle: list[list[_Connection]] = [[] for _ in self.base_urls]
-        self._slots = asyncio.Semaphore(size)
+        self._slots = asyncio.Semaphore(size) if slots is None else slots
         self.size = size
         self.in_use = 0
 

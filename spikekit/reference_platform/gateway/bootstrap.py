@@ -2,7 +2,8 @@
 
 :func:`bootstrap` is pure wiring of given ports (unit tests pass fakes);
 :func:`connect` builds the real ones — one bounded connection pool per
-dependency over its ``SPIKEKIT_<DEP>_URLS`` (round robin), a Redis client with
+dependency over its ``SPIKEKIT_<DEP>_URLS`` (round robin; without bulkheads the pools
+share one budget of connections), a Redis client with
 a short timeout — and closes them on the way out. A dependency without URLs is
 :class:`~.adapters.clients.NotConfigured` (its routes answer 503), so a gateway
 started alone still serves ``/health``.
@@ -10,6 +11,7 @@ started alone still serves ``/health``.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -108,11 +110,13 @@ async def connect(settings: GatewaySettings, metrics: GatewayMetrics) -> AsyncIt
         else None
     )
     upstreams: dict[str, Upstream] = {}
+    # without bulkheads one dependency's slow calls take every connection from the others
+    shared = None if policy.bulkheads else asyncio.Semaphore(settings.gateway_pool_size)
     for name in ("auth", "wallet", "router", "payments"):
         urls = settings.base_urls(name)
         if urls:
             timeout = policy.router_timeout_s if name == "router" else policy.timeout_s
-            pool = HttpPool(urls, size=settings.gateway_pool_size)
+            pool = HttpPool(urls, size=settings.gateway_pool_size, slots=shared)
             upstreams[name] = Upstream(name, pool, timeout, metrics)
 
     up = upstreams.get

@@ -10,6 +10,7 @@ mechanism is its own switch; left unset (``None``) it follows the profile — on
 | short timeouts on outbound calls | ``GATEWAY_SHORT_TIMEOUTS`` | 2 s (router 6 s) | 30 s |
 | lobby cached (1 s in process, 10 s in Redis) | ``GATEWAY_LOBBY_CACHE`` | on | router |
 | session validations cached in-process | ``GATEWAY_SESSION_CACHE`` | on | every call asks auth |
+| a connection pool per dependency (bulkheads) | ``GATEWAY_BULKHEADS`` | on | one for all |
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class Policy:
     router_timeout_s: float  # the router retries and fails over inside its own budget
     lobby_cache: bool
     session_cache: bool
+    bulkheads: bool = True  # False: one connection budget shared by every dependency
 
 
 class GatewaySettings(ServiceSettings):
@@ -74,6 +76,7 @@ class GatewaySettings(ServiceSettings):
     gateway_short_timeouts: bool | None = None
     gateway_lobby_cache: bool | None = None
     gateway_session_cache: bool | None = None
+    gateway_bulkheads: bool | None = None
 
     @property
     def policy(self) -> Policy:
@@ -87,6 +90,7 @@ class GatewaySettings(ServiceSettings):
             router_timeout_s=self.gateway_router_timeout_s if short else long,
             lobby_cache=self._switch(self.gateway_lobby_cache),
             session_cache=self._switch(self.gateway_session_cache),
+            bulkheads=self._switch(self.gateway_bulkheads),
         )
 
     def base_urls(self, dependency: str) -> list[str]:

@@ -2,11 +2,15 @@
 
 Against test_journeys.py: the same burst against a slowed auth is refused at once by
 the resilient gateway; here it queues (4 connections to auth in this stack) and the
-requests at the back of the queue fail only after the whole timeout. Every lobby asks
-the router; every request asks auth about its session.
+requests at the back of the queue fail only after the whole timeout. Without
+bulkheads a slow router takes every connection, so calls to auth wait too. Every lobby
+asks the router; every request asks auth about its session.
 """
 
 from __future__ import annotations
+
+import threading
+import time
 
 import httpx
 
@@ -28,6 +32,28 @@ def test_without_a_bound_excess_requests_queue_and_time_out(fragile: Platform) -
         "gateway", "gateway_upstream_errors_total", dependency="auth", reason="timeout"
     )
     assert timeouts == len(timed_out)
+
+
+def test_without_bulkheads_a_slow_router_starves_the_calls_to_auth(fragile: Platform) -> None:
+    """8 lobbies wait 1.5 s each on the router and hold the 4 connections all
+    dependencies share: a request that needs only auth queues behind them."""
+
+    def me() -> tuple[int, float]:
+        began = time.perf_counter()
+        unknown = {"Authorization": "Bearer st_unknown-me"}  # auth is asked, answers 401
+        answer = httpx.get(f"{fragile.gateway}/api/me", headers=unknown, timeout=10)
+        return answer.status_code, time.perf_counter() - began
+
+    me()  # warm
+    status, alone = me()
+    assert status == 401, status
+    with slowed_link(fragile, "gateway-router", 1500):
+        storm = threading.Thread(target=burst, args=(fragile.gateway, "/api/lobby", 8))
+        storm.start()
+        time.sleep(0.3)  # the lobbies hold every connection
+        status, elapsed = me()
+        storm.join()
+    assert status == 503 or elapsed >= alone + 0.9, (status, elapsed, alone)
 
 
 def test_every_lobby_asks_the_router(fragile: Platform) -> None:

@@ -9,14 +9,14 @@ def test_resilient_turns_every_mechanism_on() -> None:
     policy = GatewaySettings(profile="resilient", gateway_max_in_flight=32).policy
     assert policy.max_in_flight == 32
     assert (policy.timeout_s, policy.router_timeout_s) == (2.0, 6.0)
-    assert policy.lobby_cache and policy.session_cache
+    assert policy.lobby_cache and policy.session_cache and policy.bulkheads
 
 
 def test_fragile_turns_them_off() -> None:
     policy = GatewaySettings(profile="fragile").policy
     assert policy.max_in_flight is None
     assert (policy.timeout_s, policy.router_timeout_s) == (30.0, 30.0)
-    assert not policy.lobby_cache and not policy.session_cache
+    assert not policy.lobby_cache and not policy.session_cache and not policy.bulkheads
 
 
 def test_one_switch_overrides_the_profile() -> None:
