@@ -83,8 +83,8 @@ class PostgresCredentials(AbstractCredentials):
     async def get(self, username: str) -> Credential | None:
         if "\x00" in username:  # PostgreSQL text cannot hold NUL: no stored name has one
             return None
-        async with _postgres():
-            row = await self._pool.fetchrow(
+        async with _postgres(), self._pool.acquire(timeout=self._timeout) as conn:
+            row = await conn.fetchrow(
                 f"SELECT {', '.join(COLUMNS)} FROM {TABLE} WHERE username = $1",
                 username,
                 timeout=self._timeout,
@@ -95,8 +95,8 @@ class PostgresCredentials(AbstractCredentials):
 
     async def add(self, credential: Credential) -> None:
         try:
-            async with _postgres():
-                await self._pool.execute(
+            async with _postgres(), self._pool.acquire(timeout=self._timeout) as conn:
+                await conn.execute(
                     f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ($1, $2, $3)",
                     credential.player_id,
                     credential.username,

@@ -158,7 +158,8 @@ async def read_minutes(
     pool: Any, since: datetime, timeout: float
 ) -> list[tuple[datetime, MinuteTotals]]:
     try:
-        rows = await pool.fetch(READ, since, timeout=timeout)
+        async with pool.acquire(timeout=timeout) as conn:  # waiting for it is bounded too
+            rows = await conn.fetch(READ, since, timeout=timeout)
     except DB_ERRORS as error:
         raise unavailable(error) from error
     return [(row["minute"], MinuteTotals(**{c: int(row[c]) for c in COLUMNS})) for row in rows]
@@ -166,7 +167,8 @@ async def read_minutes(
 
 async def prune(pool: Any, retention_s: float, timeout: float) -> None:
     try:
-        for statement in PRUNE:
-            await pool.execute(statement, timedelta(seconds=retention_s), timeout=timeout)
+        async with pool.acquire(timeout=timeout) as conn:
+            for statement in PRUNE:
+                await conn.execute(statement, timedelta(seconds=retention_s), timeout=timeout)
     except DB_ERRORS as error:
         raise unavailable(error) from error
