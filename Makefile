@@ -66,7 +66,7 @@ demo: install
 
 # The same spike with the platform's defences off, then on, and the comparison:
 # cascading failure and no recovery vs contained failure and measured recovery.
-DEMO_COMPARE := provider-meltdown --scale 0.001 --duration-scale 0.25 --out runs/compare
+DEMO_COMPARE := provider-meltdown --scale 0.002 --duration-scale 0.25 --out runs/compare
 demo-compare: install
 	rm -rf runs/compare
 	-$(BIN)/spikekit run $(DEMO_COMPARE) --profile fragile

@@ -263,9 +263,9 @@ def _section(run: CapacityRun) -> Section:
         "target: the tiny JSON endpoint on 2 uvicorn processes, keep-alive 600 s.",
     ]
     notes.append(
-        "Players still missing when the ramp ends arrive at 1 user/s: the shape hands Locust "
-        "the target's slope as its spawn rate (`Curve.rate`, at least `MIN_SPAWN_RATE` = 1), "
-        "and a flat stage has none — so on a loaded machine the hold never catches up."
+        "Players still missing when the ramp ends are caught up on the hold at the steepest "
+        "ramp's rate (the shape never hands Locust a spawn rate below it), so a generator "
+        "that fell behind during the ramp reaches the target early in the hold."
     )
     if run.warnings:
         notes.append("Load engine warnings: " + "; ".join(run.warnings))

@@ -9,6 +9,7 @@ import typer
 
 from spikekit.cli import console
 from spikekit.cli.exit_codes import ExitCode
+from spikekit.cli.report import salvage_killed_run
 from spikekit.errors import ConfigError
 
 
@@ -30,6 +31,8 @@ def compare(
     from spikekit.reports.build import summarise  # pandas/matplotlib only when needed
     from spikekit.reports.compare import compare_summaries, write_compare_html
 
+    for run_dir in (run_a, run_b):
+        salvage_killed_run(run_dir)  # a killed run is compared as the aborted run it was
     comparison = compare_summaries(summarise(run_a), summarise(run_b), tolerance)
     path = write_compare_html(comparison, out or run_b / "compare.html")
     rows = [[d.label, d.note or f"{d.a} → {d.b}"] for d in comparison.regressions]

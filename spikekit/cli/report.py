@@ -28,6 +28,19 @@ def report(
     3 when the run was aborted.
     """
     from spikekit.reports.build import build_report  # pandas/matplotlib only when needed
+
+    salvage_killed_run(run_dir)
+    built = build_report(run_dir)
+    verdict = built.summary.verdict
+    title = verdict.verdict + (" (aborted)" if verdict.aborted else "")
+    console.banner(title, verdict.paragraph, _TONE[verdict.verdict])
+    for path in (built.html, built.summary_path, built.junit):
+        console.info(f"  {path}")
+    raise typer.Exit(verdict.exit_code)
+
+
+def salvage_killed_run(run_dir: Path) -> None:
+    """Rebuild the results a killed run never wrote (if it was killed), and say what."""
     from spikekit.run.salvage import salvage
 
     salvaged = salvage(run_dir, say=console.progress)
@@ -50,10 +63,3 @@ def report(
                 f"fault '{fault_id}' was never reverted; take it off with "
                 f"`spikekit chaos revert --all {run_dir}`"
             )
-    built = build_report(run_dir)
-    verdict = built.summary.verdict
-    title = verdict.verdict + (" (aborted)" if verdict.aborted else "")
-    console.banner(title, verdict.paragraph, _TONE[verdict.verdict])
-    for path in (built.html, built.summary_path, built.junit):
-        console.info(f"  {path}")
-    raise typer.Exit(verdict.exit_code)

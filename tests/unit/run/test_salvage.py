@@ -353,6 +353,14 @@ def test_report_salvages_a_killed_run_and_exits_3(tmp_path: Path) -> None:
     assert again.exit_code == 3 and "salvaged" not in again.output
 
 
+def test_compare_salvages_a_killed_run_first(tmp_path: Path) -> None:
+    run_dir = killed_run(tmp_path)
+    out = tmp_path / "compare.html"
+    result = runner.invoke(app, ["compare", str(run_dir), str(run_dir), "--out", str(out)])
+    assert result.exit_code == 0, result.output  # the same run: nothing regressed
+    assert "salvaged 12 s" in result.output.replace("\n", " ") and out.is_file()
+
+
 def test_report_without_live_jsonl_exits_2_naming_it(tmp_path: Path) -> None:
     run_dir = killed_run(tmp_path)
     (run_dir / "load" / "live.jsonl").unlink()
