@@ -14,7 +14,10 @@ the other, 64 concurrent users or connections, no think time:
 - ``wrk`` (C, one thread) and ``bombardier`` (Go, fasthttp) — ``GET /``.
 
 Ratios are to raw Locust ``FastHttpUser`` and to ``wrk``; the busy fraction of both cores
-says which side was the limit.
+says which side was the limit. Like for like: every generator meets the same target process
+with the same users and connections, warm-up and counted window, pinned to the same core;
+what differs is the work per request (``GET /`` against a persona's journey step), and that
+spikekit runs as a master plus a worker on that core where raw Locust is one process.
 """
 
 from __future__ import annotations
@@ -330,6 +333,15 @@ def _section(
         f"ASGI app, ~250-byte JSON) pinned to core {TARGET_CORE}; generator pinned to core "
         f"{GENERATOR_CORE}. Figures: medians of {config.repeats} runs; tools interleaved, "
         "the order rotated each run; ratios: the median of the ratios within each run.",
+        "Like for like: every generator meets the same target process in the same invocation, "
+        f"with the same {USERS} users and at most {USERS} connections (raw Locust one per user; "
+        "spikekit's users share one pool, which never holds more than one per user), the same "
+        "warm-up and counted window, on the same core. spikekit runs as its Locust master plus "
+        "one worker, both on that core (the master's share counts against spikekit); raw Locust "
+        "is one local runner. What differs is the work: raw Locust and the pooled user send "
+        "`GET /`; the personas play their journeys (POSTs with JSON bodies, auth and client-"
+        "address headers, answers parsed, impatience, acknowledgement log, per-second HDR "
+        "histograms sent to the master).",
         "k6 is not used: this workplace's package list marks `go.k6.io/k6` do-not-use (AGPL); "
         "bombardier (MIT, Go, fasthttp) is the compiled peer beside wrk.",
         "When the target core is near 100 % busy the figure may be the target's limit, not the "

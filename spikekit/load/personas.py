@@ -23,6 +23,7 @@ from locust.contrib.fasthttp import FastHttpUser
 
 from spikekit.load.acks import AckKind, payment_ack, round_acks, unacked
 from spikekit.load.context import Identity, WorkerContext
+from spikekit.load.cookies import LeanCookieJar
 from spikekit.load.impatience import Reaction, classify, parse_retry_after
 from spikekit.load.players import player_address
 
@@ -82,6 +83,11 @@ class Player(FastHttpUser):
     bets: ClassVar[Sequence[int]] = (10, 20, 50, 100, 200)
     deposits: ClassVar[Sequence[int]] = (1000, 2000, 5000)
     deposit_chance: ClassVar[float] = 0.05
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        jar = LeanCookieJar()  # the same cookies, without CookieJar's cost when there are none
+        self.client.cookiejar = self.client.client.cookiejar = jar
 
     def on_start(self) -> None:
         ctx = context()
@@ -160,6 +166,7 @@ class Player(FastHttpUser):
         headers = {"X-Forwarded-For": self.address}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
+        slow_threshold_s = self.ctx.scenario.impatience.slow_threshold
         attempt = 0
         while True:
             began = time.perf_counter()
@@ -170,17 +177,18 @@ class Player(FastHttpUser):
                 ok = status in expect or status in accept
                 if ok:
                     response.success()  # else: Locust keeps the status or socket error
-                parsed = _json(response.content) if ok else {}
-                retry_after = _header(response.headers, "Retry-After")
+                    parsed = _json(response.content)
+                    retry_after = None  # only a failed answer's Retry-After is honoured
+                else:
+                    parsed = {}
+                    retry_after = _header(response.headers, "Retry-After")
             elapsed = time.perf_counter() - began
             if status == 401:
                 self.token = self.session_id = None  # session lost: log in again
                 return Answer(status, {}, False, attempt + 1)
-            outcome = classify(
-                ok=ok,
-                elapsed_s=elapsed,
-                slow_threshold_s=self.ctx.scenario.impatience.slow_threshold,
-            )
+            if ok and elapsed <= slow_threshold_s:
+                return Answer(status, parsed, True, attempt + 1)  # what decide() says to OK
+            outcome = classify(ok=ok, elapsed_s=elapsed, slow_threshold_s=slow_threshold_s)
             decision = self.me.policy.decide(outcome, attempt, parse_retry_after(retry_after))
             if not decision.again:
                 done = ok and decision.reaction is not Reaction.GIVE_UP

@@ -11,6 +11,7 @@ ends the process at once.
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import signal
@@ -50,6 +51,26 @@ def default_acks_file() -> Path:
     return Path.cwd() / f"spikekit-acks-{socket.gethostname()}-{os.getpid()}.jsonl"
 
 
+#: Allocations between two young-generation collections (CPython's default: 700).
+GC_YOUNG_THRESHOLD = 50_000
+
+
+def tune_gc() -> None:
+    """The cyclic collector, tuned for a process that plays requests for its whole life.
+
+    Everything alive before the players start (modules, Locust, the pool) lives as long as
+    the process: frozen, full collections no longer walk it (about 5 % of a busy worker's
+    CPU otherwise). And a request's objects are freed by reference counting, not by the
+    collector, yet every 700 allocations the collector walked the objects of all players
+    in flight (about 10 % more): it now runs every 50,000, which keeps the cyclic garbage
+    between two collections to a few megabytes.
+    """
+    gc.collect()
+    gc.freeze()
+    _, middle, oldest = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, middle, oldest)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
@@ -83,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
 
     runner.register_message(SETUP_MESSAGE, on_setup)
     gevent.signal_handler(signal.SIGTERM, on_sigterm)
+    tune_gc()
     try:
         runner.greenlet.join()
     finally:

@@ -3,6 +3,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from spikekit.load.acks import Ack, AckKind, AckLog, merge_ack_files, payment_ack, round_acks
 
 ROUND = {
@@ -75,3 +77,26 @@ def test_unanswered_requests_go_to_their_own_file() -> None:
         "/r/load/unacked-worker-3.jsonl"
     )
     assert unacked_path(Path("mine.jsonl")) == Path("unacked-mine.jsonl")
+
+
+@pytest.mark.parametrize(
+    "ack",
+    [
+        Ack(1764240000.123456789, AckKind.BET, "p000001", "provider-aurora:b-1", 100, 5000),
+        Ack(12.5, AckKind.DEPOSIT, "p000002", "d1", 500),
+        Ack(3, AckKind.WIN, 'p"quoted\\', "x:\n\u2603\u00e9", 0, -5),
+        Ack(1e-7, AckKind.WITHDRAWAL, "p", "", 10**20, 0),
+        Ack(float("nan"), AckKind.BET, "p", "t", 1),
+        Ack(float("inf"), AckKind.BET, "p", "t", 1, 2),
+    ],
+)
+def test_ack_line_is_byte_for_byte_what_json_dumps_writes(ack: Ack) -> None:
+    record = {
+        "ts": round(ack.ts, 6),
+        "kind": ack.kind.value,
+        "player_id": ack.player_id,
+        "tx_id": ack.tx_id,
+        "amount": ack.amount,
+        "balance_after": ack.balance_after,
+    }
+    assert ack.to_line() == json.dumps(record, separators=(",", ":")) + "\n"

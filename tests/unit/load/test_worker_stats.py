@@ -1,0 +1,80 @@
+"""A worker's per-second statistics: what the request hook records is what reaches the master."""
+
+from __future__ import annotations
+
+import errno
+import random
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from spikekit.load import histograms as hdr
+from spikekit.load.acks import AckLog
+from spikekit.load.context import WorkerContext
+from spikekit.load.players import PlayerPicker
+from spikekit.load.protocol import SECOND_MESSAGE, WorkerSecond
+from spikekit.load.worker_stats import WorkerStats
+from tests.unit.load.conftest import CLOSED, scenario
+
+T0 = 1_000.0
+
+
+class FakeRunner:
+    """The two things WorkerStats uses of Locust's WorkerRunner."""
+
+    user_count = 3
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, Any]] = []
+
+    def send_message(self, kind: str, data: Any) -> None:
+        self.sent.append((kind, data))
+
+
+@pytest.fixture
+def ctx(tmp_path: Path) -> Iterator[WorkerContext]:
+    acks, unacked = AckLog(tmp_path / "acks-worker-0.jsonl"), AckLog(tmp_path / "unacked.jsonl")
+    yield WorkerContext(
+        scenario=scenario(CLOSED),
+        worker_index=0,
+        workers_total=1,
+        started_at=T0,
+        acks=acks,
+        unacked=unacked,
+        picker=PlayerPicker(1, 100),
+    )
+    acks.close()
+    unacked.close()
+
+
+def test_a_second_carries_counts_and_the_histogram_of_its_requests(
+    ctx: WorkerContext,
+) -> None:
+    completions = iter([T0 + 0.5] * 500 + [T0 + 0.6, T0 + 0.7, T0 + 1.2])
+    runner = FakeRunner()
+    worker = WorkerStats(runner, "worker-0", ctx, clock=lambda: next(completions))
+    rng = random.Random(3)
+    rounds = [rng.lognormvariate(2, 1) for _ in range(500)]
+    for value in rounds[:-1]:
+        worker.on_request("POST", "/api/games/{game}/rounds", value)
+    worker.on_request("POST", "/api/games/{game}/rounds", rounds[-1], exception=ValueError("500"))
+    worker.on_request("POST", "/api/login", 7.0, exception=OSError(errno.EMFILE, "too many"))
+    worker.on_request("POST", "/api/login", 9.0)
+    worker.on_request("GET", "/api/lobby", 4.0)  # completes in second 1
+
+    worker.send_due(T0 + 1.05)
+    assert [kind for kind, _ in runner.sent] == [SECOND_MESSAGE]
+    second = WorkerSecond.from_wire(runner.sent[0][1])
+    assert second.t == 0 and second.users == 3
+    endpoint = second.endpoints["POST /api/games/{game}/rounds"]
+    assert (endpoint.requests, endpoint.failures, endpoint.generator_errors) == (500, 1, 0)
+    expected = hdr.new_histogram()
+    for value in rounds:
+        hdr.record_ms(expected, value)
+    assert endpoint.histogram == hdr.encode(expected)
+    login = second.endpoints["POST /api/login"]
+    assert (login.requests, login.failures, login.generator_errors) == (1, 0, 1)
+    assert hdr.decode(login.histogram).get_total_count() == 1  # generator errors left out
+    assert "GET /api/lobby" not in second.endpoints  # second 1 is not over yet
