@@ -183,6 +183,16 @@ def serve_wallet(
     raise SystemExit(f"the wallet did not start: {log.read_text()[-2000:]}")
 
 
+def batch_figures(port: int) -> tuple[float, float] | None:
+    """(batches run, mean requests per batch) from the wallet's metrics; None unbatched."""
+    text = httpx.get(f"http://{LOOPBACK}:{port}/metrics", timeout=5).text
+    count = re.search(r"^wallet_batch_size_count ([\d.e+]+)$", text, re.M)
+    total = re.search(r"^wallet_batch_size_sum ([\d.e+]+)$", text, re.M)
+    if count is None or total is None or not float(count.group(1)):
+        return None
+    return float(count.group(1)), float(total.group(1)) / float(count.group(1))
+
+
 def pgbench(pg: PostgresServer, seconds: float, clients: int) -> float:
     async def createdb() -> None:
         conn = await asyncpg.connect(pg.dsn)
@@ -234,6 +244,7 @@ class WalletFigures:
     connections: int
     pgbench_clients: int
     cores: dict[str, float] = field(default_factory=dict)  # CPU cores used while betting
+    batch_size: float | None = None  # wallet requests per database transaction (batching)
 
     @property
     def ratio(self) -> float:
@@ -280,6 +291,7 @@ def measure(args: argparse.Namespace, folder: Path | None = None) -> WalletFigur
             name: (cpu_seconds(pid, tree=trees[name]) - before[name]) / took
             for name, pid in pids.items()
         }
+        batches = batch_figures(port)
         wallet.stop(15)
         wallet = None
         assert tally.latencies
@@ -290,6 +302,8 @@ def measure(args: argparse.Namespace, folder: Path | None = None) -> WalletFigur
             f"{args.seconds:.0f} s), p50 {p50:.1f} ms, p99 {p99:.1f} ms, errors {tally.errors}"
         )
         print("cores used: " + ", ".join(f"{name} {used:.2f}" for name, used in cores.items()))
+        if batches is not None:
+            print(f"wallet batches: {batches[0]:,.0f}, mean size {batches[1]:.1f} requests")
         tps = pgbench(pg, args.seconds, args.pgbench_clients)
         print(
             f"pgbench TPC-B: {tps:,.0f} TPS "
@@ -306,6 +320,7 @@ def measure(args: argparse.Namespace, folder: Path | None = None) -> WalletFigur
             connections=args.connections,
             pgbench_clients=args.pgbench_clients,
             cores=cores,
+            batch_size=batches[1] if batches is not None else None,
         )
         print(f"ratio bets/s / TPC-B TPS: {figures.ratio:.2f}")
         return figures

@@ -12,6 +12,7 @@ from spikekit.reference_platform.wallet.adapters.database import Database
 from spikekit.reference_platform.wallet.adapters.outbox import OutboxRelay, RelayConfig, RelayHooks
 from spikekit.reference_platform.wallet.adapters.unit_of_work import PostgresUnitOfWork
 from spikekit.reference_platform.wallet.metrics import WalletMetrics
+from spikekit.reference_platform.wallet.service_layer.batcher import BatchConfig
 from spikekit.reference_platform.wallet.service_layer.handlers import (
     Policy,
     UnitOfWorkFactory,
@@ -30,6 +31,7 @@ class Runtime:
     relay: OutboxRelay | None = None
 
     async def close(self) -> None:
+        await self.wallet.close()
         if self.relay is not None:
             await self.relay.stop()
         if self.redis is not None:
@@ -44,9 +46,14 @@ async def bootstrap(
     uow: UnitOfWorkFactory | None = None,
 ) -> Runtime:
     """The wallet on PostgreSQL and Redis, or on ``uow`` (a fake) when given."""
-    policy = Policy.for_profile(settings.profile)
+    policy = Policy.for_profile(settings.profile, batched=settings.wallet_batching)
+    batching = BatchConfig(
+        max_size=settings.wallet_batch_max_size,
+        max_inflight=settings.wallet_batch_inflight,
+        window_s=settings.wallet_batch_window_ms / 1e3,
+    )
     if uow is not None:
-        return Runtime(Wallet(uow, policy, settings.wallet_currency))
+        return Runtime(Wallet(uow, policy, settings.wallet_currency, batching=batching))
     if not settings.database_url:
         raise ConfigError("the wallet needs SPIKEKIT_DATABASE_URL")
     database = await Database.connect(
@@ -55,10 +62,21 @@ async def bootstrap(
         size=settings.wallet_pool_size,
         timeout=settings.wallet_db_timeout_s,
     )
-    wallet = Wallet(lambda: PostgresUnitOfWork(database), policy, settings.wallet_currency)
+    wallet = Wallet(
+        lambda: PostgresUnitOfWork(database),
+        policy,
+        settings.wallet_currency,
+        batching=batching,
+        optimistic=(
+            (lambda: PostgresUnitOfWork(database, atomic=False))
+            if settings.wallet_batch_optimistic
+            else None
+        ),
+    )
     runtime = Runtime(wallet, database)
     if metrics is not None:
         metrics.watch_pool(database.in_use, database.size)
+        wallet.on_batch = metrics.batch_size.observe
     if settings.redis_url:
         runtime.redis = redis_client(settings.redis_url, settings.dependency_timeout_s)
         config = RelayConfig(

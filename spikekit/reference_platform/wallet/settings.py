@@ -31,6 +31,12 @@ class WalletSettings(ServiceSettings):
     wallet_stream_maxlen: int = Field(default=1_000_000, ge=1_000)
     wallet_outbox_batch: int = Field(default=500, ge=1, le=10_000)
     wallet_outbox_interval_s: float = Field(default=0.05, gt=0)
+    # queue serialization: money requests arriving together share one transaction
+    wallet_batching: bool = True  # resilient profile only; the fragile one never batches
+    wallet_batch_max_size: int = Field(default=128, ge=1, le=10_000)
+    wallet_batch_inflight: int = Field(default=4, ge=1, le=200)
+    wallet_batch_window_ms: float = Field(default=0.0, ge=0, le=1_000)
+    wallet_batch_optimistic: bool = True  # read without locks, write if nothing moved
     wallet_provider_secrets: dict[str, str] = Field(
         default_factory=lambda: dict(DEFAULT_PROVIDER_SECRETS)
     )

@@ -47,6 +47,7 @@ from schemathesis.checks import (
     not_a_server_error,
     response_headers_conformance,
     response_schema_conformance,
+    status_code_conformance,
 )
 from schemathesis.core.result import Err, Ok
 
@@ -61,10 +62,9 @@ from spikekit.reference_platform.wallet.signing import SIGNATURE_HEADER, sign
 SERVICES = ("auth", "wallet", "payments", "reporting", "provider-aurora", "router", "gateway")
 STUDIO = "aurora"
 MAX_EXAMPLES = 50  # per operation, positive and negative cases together
-# status_code_conformance is left out: the schemas do not document every 4xx yet (400 for
-# malformed JSON on auth and gateway, 201 of the wallet's PUT /v1/players/{player_id})
 CHECKS = [
     not_a_server_error,
+    status_code_conformance,
     response_schema_conformance,
     content_type_conformance,
     response_headers_conformance,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -18,9 +19,15 @@ from spikekit.reference_platform.wallet.signing import signed_headers
 
 @asynccontextmanager
 async def running_wallet(
-    dsn: str, *, redis_url: str | None = None, profile: str = "resilient", pool_size: int = 16
+    dsn: str,
+    *,
+    redis_url: str | None = None,
+    profile: str = "resilient",
+    pool_size: int = 16,
+    **overrides: Any,
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """The wallet app, lifespan started, behind an in-process HTTP client."""
+    """The wallet app, lifespan started, behind an in-process HTTP client; ``overrides``
+    are more settings (``wallet_batch_window_ms=5``)."""
     settings = WalletSettings(
         database_url=dsn,
         redis_url=redis_url,
@@ -28,6 +35,7 @@ async def running_wallet(
         wallet_pool_size=pool_size,
         wallet_db_timeout_s=10.0,
         wallet_request_timeout_s=30.0,
+        **overrides,
     )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
@@ -68,6 +76,24 @@ async def query(dsn: str, sql: str, *args: object) -> list[Any]:
         await conn.close()
 
 
+async def execute(dsn: str, sql: str) -> None:
+    """Run ``sql`` (several statements allowed, no arguments)."""
+    conn = await asyncpg.connect(dsn, timeout=10)
+    try:
+        await conn.execute(sql, timeout=30)
+    finally:
+        await conn.close()
+
+
 async def scalar(dsn: str, sql: str, *args: object) -> Any:
     rows = await query(dsn, sql, *args)
     return rows[0][0]
+
+
+async def batches(client: httpx.AsyncClient) -> tuple[int, int]:
+    """(batches run, requests they held) so far, from the wallet's metrics."""
+    text = (await client.get("/metrics")).text
+    count = re.search(r"^wallet_batch_size_count ([\d.e+]+)$", text, re.MULTILINE)
+    total = re.search(r"^wallet_batch_size_sum ([\d.e+]+)$", text, re.MULTILINE)
+    assert count is not None and total is not None, "the wallet does not batch"
+    return int(float(count.group(1))), int(float(total.group(1)))

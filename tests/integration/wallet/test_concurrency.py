@@ -6,7 +6,7 @@ import asyncio
 
 from spikekit.reference_platform.audit import audit
 
-from .harness import bet, call, running_wallet, scalar, seed
+from .harness import batches, bet, call, running_wallet, scalar, seed
 
 
 def test_200_concurrent_identical_debits_make_one_entry_and_one_answer(wallet_dsn: str) -> None:
@@ -15,6 +15,8 @@ def test_200_concurrent_identical_debits_make_one_entry_and_one_answer(wallet_ds
         async with running_wallet(wallet_dsn) as client:
             body = bet("p000001", "dup-1", 250, "round-1")
             responses = await asyncio.gather(*(call(client, "debit", body) for _ in range(200)))
+            runs, held = await batches(client)
+        assert held == 200 and runs < 200  # through the batcher, several per transaction
         assert {r.status_code for r in responses} == {200}
         assert len({r.text for r in responses}) == 1  # every caller, the same answer
         assert responses[0].json()["balance"] == 9_750

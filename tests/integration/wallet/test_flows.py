@@ -136,6 +136,18 @@ def test_outbox_events_reach_the_redis_stream(wallet_dsn: str, redis_server: Red
             ("win", "ev-win", 300),
         ]
         assert fields[1]["balance"] == "1200" and fields[0]["event_id"] == "aurora:ev-bet"
+        assert list(fields[0]) == [
+            "event_id",
+            "type",
+            "provider",
+            "tx_id",
+            "player_id",
+            "round_id",
+            "amount",
+            "balance",
+            "ts",
+        ]
+        assert float(fields[0]["ts"]) > 0 and fields[0]["round_id"] == "ev-round"
         assert await query(wallet_dsn, "SELECT id FROM wallet.outbox") == []
         assert 'wallet_transactions_total{operation="debit",outcome="OK"} 1.0' in metrics
         assert "wallet_db_pool_in_use" in metrics and "wallet_outbox_backlog" in metrics

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 from hypothesis import HealthCheck, given, settings
@@ -14,7 +15,7 @@ from typer.testing import CliRunner
 from spikekit.cli.platform import app as platform_cli
 from spikekit.reference_platform.audit import audit
 
-from .harness import bet, call, cancel, query, running_wallet, scalar, seed
+from .harness import batches, bet, call, cancel, query, running_wallet, scalar, seed
 
 PLAYERS = 4
 START = 1_000
@@ -71,19 +72,14 @@ async def play(client: httpx.AsyncClient, number: int, game: Round) -> tuple[str
     return player, payout - game.stake
 
 
-@settings(
-    max_examples=6,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(games=st.lists(rounds, min_size=5, max_size=30))
-def test_a_random_concurrent_workload_keeps_the_invariants(
-    wallet_dsn: str, games: list[Round]
-) -> None:
+def check_workload(wallet_dsn: str, games: list[Round], **overrides: Any) -> None:
     async def run() -> None:
         await seed(wallet_dsn, players=PLAYERS, balance=START)
-        async with running_wallet(wallet_dsn, pool_size=8) as client:
+        async with running_wallet(wallet_dsn, pool_size=8, **overrides) as client:
             results = await asyncio.gather(*(play(client, i, g) for i, g in enumerate(games)))
+            if overrides.get("wallet_batch_window_ms"):
+                runs, held = await batches(client)
+                assert held >= 2 * runs, (runs, held)  # batches of several requests
         expected = {f"p{n:06d}": START for n in range(1, PLAYERS + 1)}
         for player, net in results:
             expected[player] += net
@@ -93,6 +89,34 @@ def test_a_random_concurrent_workload_keeps_the_invariants(
         assert report.ok, report
 
     asyncio.run(run())
+
+
+WORKLOAD = settings(
+    max_examples=6,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@WORKLOAD
+@given(games=st.lists(rounds, min_size=5, max_size=30))
+def test_a_random_concurrent_workload_keeps_the_invariants(
+    wallet_dsn: str, games: list[Round]
+) -> None:
+    check_workload(wallet_dsn, games)  # the default batching
+
+
+@WORKLOAD
+@given(games=st.lists(rounds, min_size=5, max_size=30))
+def test_the_invariants_hold_in_large_mixed_batches(wallet_dsn: str, games: list[Round]) -> None:
+    """A window gathers many rounds' calls, retries included, into few transactions."""
+    check_workload(wallet_dsn, games, wallet_batch_window_ms=5.0, wallet_batch_inflight=2)
+
+
+@WORKLOAD
+@given(games=st.lists(rounds, min_size=5, max_size=30))
+def test_the_invariants_hold_unbatched(wallet_dsn: str, games: list[Round]) -> None:
+    check_workload(wallet_dsn, games, wallet_batching=False)
 
 
 def test_the_audit_fails_on_corrupted_rows_and_names_them(wallet_dsn: str) -> None:

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from spikekit.reference_platform.wallet.batch import (
+    BatchSnapshot,
+    BatchWrites,
+    round_key,
+    round_of,
+    tx_keys,
+)
 from spikekit.reference_platform.wallet.domain import (
     Account,
     Decision,
@@ -18,6 +26,8 @@ from spikekit.reference_platform.wallet.domain import (
 from spikekit.reference_platform.wallet.service_layer.unit_of_work import (
     AbstractRepository,
     AbstractUnitOfWork,
+    StaleBatch,
+    WalletUnavailable,
 )
 
 
@@ -27,6 +37,9 @@ class FakeStore:
     records: dict[tuple[str, str], TxRecord] = field(default_factory=dict)
     ledger: list[LedgerEntry] = field(default_factory=list)
     commits: int = 0
+    fail_saves: bool = False  # the storage fails while writing (a database failure)
+    stale_saves: int = 0  # this many batch writes find an account moved since their read
+    batch_loads: list[bool] = field(default_factory=list)  # each batch read: locked?
 
     def fund(self, player_id: str, balance: int) -> None:
         self.accounts[player_id] = Account(player_id, balance)
@@ -51,6 +64,7 @@ class FakeRepository(AbstractRepository):
     def __init__(self, store: FakeStore) -> None:
         self.store = store
         self.pending: list[Decision] = []
+        self.batches: list[BatchWrites] = []
         self.opened: list[Account] = []
 
     async def snapshot(self, request: TxRequest, *, lock: bool) -> Snapshot | None:
@@ -79,7 +93,31 @@ class FakeRepository(AbstractRepository):
         return account, True
 
     async def save(self, decision: Decision, *, idempotent: bool) -> None:
+        if self.store.fail_saves:
+            raise WalletUnavailable("fake storage failure")
         self.pending.append(decision)
+
+    async def load_batch(self, requests: Sequence[TxRequest], *, lock: bool) -> BatchSnapshot:
+        store = self.store
+        store.batch_loads.append(lock)
+        players = {r.player_id for r in requests}
+        accounts = {p: a for p, a in store.accounts.items() if p in players}
+        keys = {key for r in requests for key in tx_keys(r)}
+        rounds = frozenset(k for r in requests if (k := round_key(r)) is not None)
+        records = {
+            key: record
+            for key, record in store.records.items()
+            if key in keys or round_of(record) in rounds
+        }
+        return BatchSnapshot(accounts, records, rounds)
+
+    async def save_batch(self, writes: BatchWrites) -> None:
+        if self.store.fail_saves:
+            raise WalletUnavailable("fake storage failure")
+        if self.store.stale_saves:
+            self.store.stale_saves -= 1
+            raise StaleBatch("an account moved (fake)")
+        self.batches.append(writes)
 
 
 class FakeUnitOfWork(AbstractUnitOfWork):
@@ -94,9 +132,20 @@ class FakeUnitOfWork(AbstractUnitOfWork):
             self.store.accounts[account.player_id] = account
         for decision in repo.pending:
             self._apply(decision)
+        for writes in repo.batches:
+            self._apply_batch(writes)
         repo.pending.clear()
+        repo.batches.clear()
         repo.opened.clear()
         self.store.commits += 1
+
+    def _apply_batch(self, writes: BatchWrites) -> None:
+        store = self.store
+        for record in (*writes.inserts, *writes.rolled_back):
+            store.records[(record.source, record.tx_id)] = record
+        store.ledger.extend(writes.entries)
+        for player_id, balance in writes.balances.items():
+            store.accounts[player_id] = replace(store.accounts[player_id], balance=balance)
 
     def _apply(self, decision: Decision) -> None:
         store = self.store

@@ -22,6 +22,16 @@ DB_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+async def _keep_session(_: Any) -> None:
+    """Release without asyncpg's reset query (a round trip per release).
+
+    Safe because the wallet never leaves session state behind: no LISTEN, no
+    cursors outside a transaction, no SET outside a transaction, advisory locks
+    only transaction-scoped (``pg_advisory_xact_lock``). asyncpg still rolls back
+    a transaction left open before calling this.
+    """
+
+
 class Database:
     """One connection pool; ``timeout`` bounds acquiring a connection and every statement."""
 
@@ -40,6 +50,7 @@ class Database:
             timeout=timeout,  # connecting
             command_timeout=timeout,  # every statement, BEGIN and COMMIT included
             max_inactive_connection_lifetime=60.0,
+            reset=_keep_session,
         )
         database = cls(pool, timeout)
         async with pool.acquire(timeout=timeout) as conn:

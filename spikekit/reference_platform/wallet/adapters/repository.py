@@ -2,38 +2,35 @@
 
 A money request costs five round trips: BEGIN, lock the account row, read the
 transaction records it needs, one statement writing everything (transaction
-record, ledger entry, outbox event, balance), COMMIT.
+record, ledger entry, outbox event, balance), COMMIT. A batch of requests costs
+two, whatever its size (:mod:`.batch_repository`, :mod:`.batch_sql`).
 """
 
 from __future__ import annotations
 
-import json
-import time
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
 
+from spikekit.reference_platform.wallet.adapters import batch_sql
+from spikekit.reference_platform.wallet.adapters.batch_repository import BatchStore
+from spikekit.reference_platform.wallet.adapters.rows import event_payload, record_of, tx_args
+from spikekit.reference_platform.wallet.batch import BatchSnapshot, BatchWrites
 from spikekit.reference_platform.wallet.domain import (
     Account,
-    Code,
     Decision,
-    LedgerEntry,
     RoundState,
     Snapshot,
     TxKind,
-    TxRecord,
     TxRequest,
-    TxStatus,
 )
 from spikekit.reference_platform.wallet.service_layer.unit_of_work import (
     AbstractRepository,
     DuplicateTransaction,
 )
 
-_TX_COLUMNS = (
-    "provider, tx_id, kind, player_id, round_id, amount, status, code, balance_after, "
-    "original_tx_id"
-)
+_TX_COLUMNS = batch_sql.TX_COLUMNS
 LOCK_ACCOUNT = "SELECT balance, currency FROM wallet.accounts WHERE player_id = $1 FOR UPDATE"
 READ_ACCOUNT = "SELECT balance, currency FROM wallet.accounts WHERE player_id = $1"
 READ_TRANSACTIONS = (
@@ -60,7 +57,9 @@ WITH tx AS (
 ), event AS (
     INSERT INTO wallet.outbox (payload) SELECT $12::text WHERE $12::text IS NOT NULL
 )
-UPDATE wallet.accounts SET balance = $9 WHERE player_id = $4 AND $11::bigint <> 0
+UPDATE wallet.accounts
+SET balance = CASE WHEN $11::bigint <> 0 THEN $9 ELSE balance END, version = version + 1
+WHERE player_id = $4
 """
 SAVE = _SAVE.format(insert_tx=_INSERT_TX)
 SAVE_FRAGILE = _SAVE.format(insert_tx=_INSERT_TX + " ON CONFLICT DO NOTHING")
@@ -73,59 +72,12 @@ ON CONFLICT (player_id) DO NOTHING RETURNING balance, currency
 """
 
 
-def _record(row: Any) -> TxRecord:
-    return TxRecord(
-        source=str(row["provider"]),
-        tx_id=str(row["tx_id"]),
-        kind=TxKind(row["kind"]),
-        player_id=str(row["player_id"]),
-        amount=int(row["amount"]),
-        status=TxStatus(row["status"]),
-        code=Code(row["code"]),
-        balance_after=int(row["balance_after"]),
-        round_id=row["round_id"],
-        original_tx_id=row["original_tx_id"],
-    )
-
-
-def _tx_args(record: TxRecord) -> tuple[object, ...]:
-    return (
-        record.source,
-        record.tx_id,
-        record.kind.value,
-        record.player_id,
-        record.round_id,
-        record.amount,
-        record.status.value,
-        record.code.value,
-        record.balance_after,
-        record.original_tx_id,
-    )
-
-
-def event_payload(entry: LedgerEntry) -> str:
-    """The wallet event published to the stream for one ledger entry."""
-    return json.dumps(
-        {
-            "event_id": f"{entry.source}:{entry.tx_id}",
-            "type": entry.kind.value,
-            "provider": entry.source,
-            "tx_id": entry.tx_id,
-            "player_id": entry.player_id,
-            "round_id": entry.round_id or "",
-            "amount": entry.amount,
-            "balance": entry.balance_after,
-            "ts": round(time.time(), 6),
-        },
-        separators=(",", ":"),
-    )
-
-
 class PostgresRepository(AbstractRepository):
     """Runs on the unit of work's connection, inside its transaction."""
 
     def __init__(self, conn: Any) -> None:
         self._conn = conn
+        self._batch = BatchStore(conn)
 
     async def snapshot(self, request: TxRequest, *, lock: bool) -> Snapshot | None:
         # The lock comes first, in its own statement: the reads after it see what
@@ -139,7 +91,7 @@ class PostgresRepository(AbstractRepository):
             ids.append(request.original_tx_id)
         records = {
             r.tx_id: r
-            for r in map(_record, await self._conn.fetch(READ_TRANSACTIONS, request.source, ids))
+            for r in map(record_of, await self._conn.fetch(READ_TRANSACTIONS, request.source, ids))
         }
         round_state = RoundState()
         if request.kind in (TxKind.WIN, TxKind.ROLLBACK) and request.round_id is not None:
@@ -171,7 +123,7 @@ class PostgresRepository(AbstractRepository):
         assert record is not None
         entry = decision.entry
         args = (
-            *_tx_args(record),
+            *tx_args(record),
             entry.amount if entry is not None else 0,
             event_payload(entry) if entry is not None else None,
         )
@@ -182,8 +134,14 @@ class PostgresRepository(AbstractRepository):
                 await self._conn.execute(MARK_ROLLED_BACK, refunded.source, refunded.tx_id)
             if decision.tombstone is not None:
                 insert = _INSERT_TX if idempotent else _INSERT_TX + " ON CONFLICT DO NOTHING"
-                await self._conn.execute(insert, *_tx_args(decision.tombstone))
+                await self._conn.execute(insert, *tx_args(decision.tombstone))
         except asyncpg.UniqueViolationError as error:
             raise DuplicateTransaction(
                 f"{record.source}:{record.tx_id} stored concurrently"
             ) from error
+
+    async def load_batch(self, requests: Sequence[TxRequest], *, lock: bool) -> BatchSnapshot:
+        return await self._batch.load(requests, lock=lock)
+
+    async def save_batch(self, writes: BatchWrites) -> None:
+        await self._batch.save(writes)

@@ -3,7 +3,9 @@
 Everything lives in the PostgreSQL schema ``wallet`` so that other services can
 share the database:
 
-- ``accounts``: one row per player, the balance in minor units;
+- ``accounts``: one row per player, the balance in minor units and a ``version``
+  that every write touching the player's records increments (optimistic batches
+  check it, :mod:`.batch_sql`);
 - ``transactions``: every provider / payments transaction and the answer it got,
   ``PRIMARY KEY (provider, tx_id)`` (the idempotency key);
 - ``ledger_entries``: every balance movement, signed, with the balance after it;
@@ -23,8 +25,25 @@ CREATE TABLE IF NOT EXISTS wallet.accounts (
     player_id   text PRIMARY KEY,
     balance     bigint NOT NULL,
     currency    text NOT NULL DEFAULT 'EUR',
-    created_at  timestamptz NOT NULL DEFAULT now()
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    version     bigint NOT NULL DEFAULT 0
 );
+DO $$ BEGIN  -- a database created before the column: add it (no table lock otherwise)
+    IF NOT EXISTS (
+        SELECT 1 FROM information_schema.columns
+        WHERE table_schema = 'wallet' AND table_name = 'accounts' AND column_name = 'version'
+    ) THEN
+        ALTER TABLE wallet.accounts ADD COLUMN version bigint NOT NULL DEFAULT 0;
+    END IF;
+END $$;
+CREATE OR REPLACE FUNCTION wallet.refuse_stale(stale bigint) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF stale <> 0 THEN
+        RAISE EXCEPTION 'wallet batch: % accounts changed since they were read', stale
+            USING ERRCODE = 'serialization_failure';
+    END IF;
+END $$;
 CREATE TABLE IF NOT EXISTS wallet.transactions (
     provider        text NOT NULL,
     tx_id           text NOT NULL,

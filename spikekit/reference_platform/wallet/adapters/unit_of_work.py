@@ -1,4 +1,5 @@
-"""The PostgreSQL unit of work: one pooled connection, one transaction, one account."""
+"""The PostgreSQL unit of work: one pooled connection, one transaction (or, not
+``atomic``, none: an optimistic batch's single write statement is its transaction)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,15 @@ from spikekit.reference_platform.wallet.service_layer.unit_of_work import (
 
 
 class PostgresUnitOfWork(AbstractUnitOfWork):
-    """``async with`` acquires a connection and begins; leaving without commit rolls back."""
+    """``async with`` acquires a connection and begins; leaving without commit rolls back.
 
-    def __init__(self, database: Database) -> None:
+    Not ``atomic``: no transaction is begun, each statement commits on its own (for
+    optimistic batches, whose one write statement is the whole transaction).
+    """
+
+    def __init__(self, database: Database, *, atomic: bool = True) -> None:
         self._database = database
+        self._atomic = atomic
         self._conn: Any = None
         self._transaction: Any = None
         self._open = False
@@ -29,8 +35,9 @@ class PostgresUnitOfWork(AbstractUnitOfWork):
         except DB_ERRORS as error:
             raise WalletUnavailable(f"no database connection: {error!r}") from error
         try:
-            self._transaction = self._conn.transaction()
-            await self._transaction.start()
+            if self._atomic:
+                self._transaction = self._conn.transaction()
+                await self._transaction.start()
         except BaseException as error:
             await self._release()
             if isinstance(error, DB_ERRORS):
@@ -58,12 +65,14 @@ class PostgresUnitOfWork(AbstractUnitOfWork):
     async def commit(self) -> None:
         if self._open:
             self._open = False
-            await self._transaction.commit()
+            if self._transaction is not None:
+                await self._transaction.commit()
 
     async def rollback(self) -> None:
         if self._open:
             self._open = False
-            await self._transaction.rollback()
+            if self._transaction is not None:
+                await self._transaction.rollback()
 
     async def _release(self) -> None:
         conn, self._conn = self._conn, None

@@ -29,6 +29,7 @@ from spikekit.reference_platform.wallet.domain import (
 from spikekit.reference_platform.wallet.service_layer.unit_of_work import WalletUnavailable
 
 RETRY_AFTER_S = "1"
+TIMEOUT_MESSAGE = "the wallet did not finish in time"
 
 
 def wallet_error_response(error: WalletError) -> JSONResponse:
@@ -43,6 +44,11 @@ def wallet_error_response(error: WalletError) -> JSONResponse:
     return error_response(400, "BAD_REQUEST", str(error))
 
 
+def timeout_response() -> JSONResponse:
+    """The answer to a request that ran out of time (as the common ``TimeoutError`` handler)."""
+    return error_response(503, "TIMEOUT", TIMEOUT_MESSAGE, headers=retry_after(RETRY_AFTER_S))
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    install_common_handlers(app, timeout="the wallet did not finish in time")
+    install_common_handlers(app, timeout=TIMEOUT_MESSAGE, timeout_retry_after_s=int(RETRY_AFTER_S))
     add_handler(app, WalletError, wallet_error_response)

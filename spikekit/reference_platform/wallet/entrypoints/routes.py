@@ -11,7 +11,13 @@ from fastapi import APIRouter, Depends, Header, Path, Request, Response
 
 from spikekit.reference_platform.common.errors import ApiError, openapi_errors
 from spikekit.reference_platform.wallet.bootstrap import Runtime
-from spikekit.reference_platform.wallet.domain import PAYMENTS, TxKind, TxRequest, WalletError
+from spikekit.reference_platform.wallet.domain import (
+    PAYMENTS,
+    Answer,
+    TxKind,
+    TxRequest,
+    WalletError,
+)
 from spikekit.reference_platform.wallet.entrypoints.models import (
     ID_PATTERN,
     BalanceRequest,
@@ -69,23 +75,27 @@ class WalletContext:
             raise WalletUnavailable("the wallet is starting or stopping")
         return self.runtime.wallet
 
-    async def transact(self, operation: str, request: TxRequest, response: Response) -> TxResponse:
+    async def answer(self, operation: str, request: TxRequest) -> Answer:
+        """The wallet's answer to a money request, within the request timeout, measured."""
         started = time.perf_counter()
         outcome = "unavailable"
         try:
             async with asyncio.timeout(self.settings.wallet_request_timeout_s):
                 answer = await self.wallet.execute(request)
             outcome = "replayed" if answer.replayed else answer.code.value
-            if answer.replayed:
-                response.headers[REPLAYED_HEADER] = "true"
-            return TxResponse.of(answer, self.settings.wallet_currency)
+            return answer
         except WalletError as error:
             if not isinstance(error, WalletUnavailable):
                 outcome = "rejected"
             raise
         finally:
-            self.metrics.latency.labels(operation).observe(time.perf_counter() - started)
-            self.metrics.outcomes.labels(operation, outcome).inc()
+            self.metrics.observe(operation, outcome, time.perf_counter() - started)
+
+    async def transact(self, operation: str, request: TxRequest, response: Response) -> TxResponse:
+        answer = await self.answer(operation, request)
+        if answer.replayed:
+            response.headers[REPLAYED_HEADER] = "true"
+        return TxResponse.of(answer, self.settings.wallet_currency)
 
     async def balance(self, operation: str, player_id: str) -> BalanceResponse:
         started = time.perf_counter()
@@ -180,7 +190,11 @@ async def player_balance(player_id: PlayerPath, ctx: Ctx) -> BalanceResponse:
     return await ctx.balance("player_balance", player_id)
 
 
-@players.put("", response_model=BalanceResponse, responses=ERRORS)
+@players.put(
+    "",
+    response_model=BalanceResponse,
+    responses={**ERRORS, 201: {"model": BalanceResponse, "description": "Account opened"}},
+)
 async def open_account(player_id: PlayerPath, response: Response, ctx: Ctx) -> BalanceResponse:
     """Open the player's account with a zero balance; 201 when created, 200 when it exists."""
     account, created = await ctx.wallet.open_account(player_id)

@@ -1,26 +1,36 @@
 """The wallet's use cases: a money request, a balance, opening an account.
 
-Each request runs in its own unit of work. In the ``resilient`` profile the
-account row is locked before the rules run (serialized per account; one account
-per transaction, so no deadlock) and a known transaction id gets its stored
-answer. The ``fragile`` profile turns both off to show what they prevent.
+In the ``resilient`` profile the account row is locked before the rules run
+(serialized per account) and a known transaction id gets its stored answer. The
+``fragile`` profile turns both off to show what they prevent.
+
+A money request runs in its own unit of work, or, with a :class:`.Batcher`
+(``batched``, resilient only), together with the requests that arrived with it:
+the pure :func:`~..batch.decide_batch` decides them in arrival order and one
+commit stores them all, either optimistically (read without locks, write only if
+none of the written accounts moved meanwhile) or, after such a conflict, under
+the locks of all their accounts, taken in player id order (no deadlock).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 
+from spikekit.reference_platform.wallet.batch import Outcome, decide_batch
 from spikekit.reference_platform.wallet.domain import (
     Account,
     Answer,
     TxRequest,
     UnknownPlayer,
+    WalletError,
     decide,
 )
+from spikekit.reference_platform.wallet.service_layer.batcher import BatchConfig, Batcher
 from spikekit.reference_platform.wallet.service_layer.unit_of_work import (
     AbstractUnitOfWork,
     DuplicateTransaction,
+    StaleBatch,
 )
 
 UnitOfWorkFactory = Callable[[], AbstractUnitOfWork]
@@ -32,11 +42,13 @@ class Policy:
 
     idempotent: bool = True  # a repeated transaction id gets its stored answer
     serialized: bool = True  # SELECT ... FOR UPDATE on the account row
+    batched: bool = False  # requests arriving together share one transaction
 
     @classmethod
-    def for_profile(cls, profile: str) -> Policy:
+    def for_profile(cls, profile: str, *, batched: bool = False) -> Policy:
+        """``batched`` only where both mechanisms are on: a batch relies on them."""
         fragile = profile == "fragile"
-        return cls(idempotent=not fragile, serialized=not fragile)
+        return cls(idempotent=not fragile, serialized=not fragile, batched=batched and not fragile)
 
 
 @dataclass
@@ -47,9 +59,23 @@ class Wallet:
     policy: Policy = Policy()
     currency: str = "EUR"
     on_commit: Callable[[], None] = lambda: None
+    on_batch: Callable[[int], None] = lambda _: None  # the size of each batch run
+    batching: BatchConfig = field(default_factory=BatchConfig)
+    optimistic: UnitOfWorkFactory | None = None  # no transaction: batches read without locks
+
+    def __post_init__(self) -> None:
+        self.batcher: Batcher | None = None
+        if self.policy.batched:
+            self.batcher = Batcher(self._run_batch, self.batching)
 
     async def execute(self, request: TxRequest) -> Answer:
         """Apply one bet, win, rollback, deposit or withdrawal; the answer is stored."""
+        if self.batcher is not None:
+            return await self.batcher.submit(request)
+        return await self.execute_one(request)
+
+    async def execute_one(self, request: TxRequest) -> Answer:
+        """``request`` in a unit of work of its own."""
         try:
             return await self._execute(request)
         except DuplicateTransaction:
@@ -70,6 +96,52 @@ class Wallet:
                 if decision.entry is not None:
                     self.on_commit()
             return decision.answer
+
+    async def _run_batch(self, requests: Sequence[TxRequest]) -> list[Outcome]:
+        self.on_batch(len(requests))
+        return await self.execute_batch(requests)
+
+    async def execute_batch(self, requests: Sequence[TxRequest]) -> list[Outcome]:
+        """Each request's answer or error, all stored at once.
+
+        Optimistically first (when an ``optimistic`` unit of work is wired): read
+        without locks, write only if no account moved meanwhile. Then, if something
+        came in between, under the accounts' locks; and if a transaction id is still
+        racing with another account's request, one request after the other.
+        """
+        attempts = [(self.uow, True)]
+        if self.optimistic is not None:
+            attempts.insert(0, (self.optimistic, False))
+        for uow, lock in attempts:
+            try:
+                return await self._execute_batch(requests, uow, lock=lock)
+            except (StaleBatch, DuplicateTransaction):
+                pass  # nothing was written: redo it more carefully
+        outcomes: list[Outcome] = []  # let each request settle its own race
+        for request in requests:
+            try:
+                outcomes.append(await self.execute_one(request))
+            except WalletError as error:
+                outcomes.append(error)
+        return outcomes
+
+    async def _execute_batch(
+        self, requests: Sequence[TxRequest], uow_factory: UnitOfWorkFactory, *, lock: bool
+    ) -> list[Outcome]:
+        async with uow_factory() as uow:
+            snapshot = await uow.wallet.load_batch(requests, lock=lock)
+            outcomes, writes = decide_batch(requests, snapshot)
+            if writes:
+                await uow.wallet.save_batch(writes)
+                await uow.commit()
+                if writes.entries:
+                    self.on_commit()
+            return outcomes
+
+    async def close(self) -> None:
+        """Let the running batches finish; new requests get :class:`WalletUnavailable`."""
+        if self.batcher is not None:
+            await self.batcher.close()
 
     async def balance(self, player_id: str) -> Account:
         async with self.uow() as uow:

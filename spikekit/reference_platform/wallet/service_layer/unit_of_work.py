@@ -1,15 +1,18 @@
 """The interface the handlers need from storage: a unit of work holding one repository.
 
-One unit of work is one database transaction on one account. The PostgreSQL
+One unit of work is one database transaction: on one account, or on the
+accounts of one batch (locked together, in player id order). The PostgreSQL
 implementation is in :mod:`..adapters.unit_of_work`; tests use a fake.
 """
 
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Self
 
+from spikekit.reference_platform.wallet.batch import BatchSnapshot, BatchWrites
 from spikekit.reference_platform.wallet.domain import (
     Account,
     Decision,
@@ -25,6 +28,11 @@ class WalletUnavailable(WalletError):
 
 class DuplicateTransaction(WalletError):
     """A concurrent request on another account stored the same transaction id first."""
+
+
+class StaleBatch(WalletError):
+    """An account of an optimistic batch changed between its read and its write; nothing
+    was written, the batch is redone under locks."""
 
 
 class AbstractRepository(abc.ABC):
@@ -45,6 +53,23 @@ class AbstractRepository(abc.ABC):
     @abc.abstractmethod
     async def save(self, decision: Decision, *, idempotent: bool) -> None:
         """Store the decision's rows and its event; ``idempotent`` False skips a known id."""
+
+    @abc.abstractmethod
+    async def load_batch(self, requests: Sequence[TxRequest], *, lock: bool) -> BatchSnapshot:
+        """The accounts of ``requests`` and the records and rounds they need.
+
+        ``lock``: lock the accounts first (in player id order: no deadlock between
+        batches); otherwise read without locks, and :meth:`save_batch` checks.
+        """
+
+    @abc.abstractmethod
+    async def save_batch(self, writes: BatchWrites) -> None:
+        """Store a batch's records, ledger entries, events and balances.
+
+        :class:`DuplicateTransaction` when another transaction stored one of its ids first,
+        :class:`StaleBatch` when an account it writes changed since :meth:`load_batch`;
+        either way nothing is written.
+        """
 
 
 class AbstractUnitOfWork(abc.ABC):
