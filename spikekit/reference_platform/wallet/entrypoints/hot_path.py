@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from spikekit.reference_platform.wallet.domain import TxKind, TxRequest, WalletError
+from spikekit.reference_platform.wallet.domain import WalletError
 from spikekit.reference_platform.wallet.entrypoints.errors import (
     timeout_response,
     wallet_error_response,
@@ -42,36 +41,16 @@ _REPLAYED = (REPLAYED_HEADER.lower().encode(), b"true")
 _JSON = b"application/json"
 
 
-def _debit(provider: str, body: Any) -> TxRequest:
-    return TxRequest(TxKind.BET, provider, body.tx_id, body.player_id, body.amount, body.round_id)
-
-
-def _credit(provider: str, body: Any) -> TxRequest:
-    return TxRequest(TxKind.WIN, provider, body.tx_id, body.player_id, body.amount, body.round_id)
-
-
-def _rollback(provider: str, body: Any) -> TxRequest:
-    return TxRequest(
-        TxKind.ROLLBACK,
-        provider,
-        body.tx_id,
-        body.player_id,
-        round_id=body.round_id,
-        original_tx_id=body.original_tx_id,
-    )
-
-
 @dataclass(frozen=True)
 class Operation:
     name: str  # the metrics' operation label, as the route's
-    model: type[BaseModel]
-    request: Callable[[str, Any], TxRequest]
+    model: type[DebitRequest | CreditRequest | RollbackRequest]
 
 
 OPERATIONS = {
-    "debit": Operation("debit", DebitRequest, _debit),
-    "credit": Operation("credit", CreditRequest, _credit),
-    "rollback": Operation("rollback", RollbackRequest, _rollback),
+    "debit": Operation("debit", DebitRequest),
+    "credit": Operation("credit", CreditRequest),
+    "rollback": Operation("rollback", RollbackRequest),
 }
 
 
@@ -131,9 +110,15 @@ class HotPath:
         if status >= 500:
             self._metrics.errors.labels(f"/v1/providers/{{provider}}/{operation}", "POST").inc()
 
-    async def _answer(self, operation: Operation, provider: str, body: Any, send: Send) -> int:
+    async def _answer(
+        self,
+        operation: Operation,
+        provider: str,
+        body: DebitRequest | CreditRequest | RollbackRequest,
+        send: Send,
+    ) -> int:
         try:
-            answer = await self.ctx.answer(operation.name, operation.request(provider, body))
+            answer = await self.ctx.answer(operation.name, body.tx(provider))
         except WalletError as error:
             return await _send_error(wallet_error_response(error), send)
         except TimeoutError:

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from spikekit.reference_platform.wallet.domain import MAX_AMOUNT, Answer, Code
+from spikekit.reference_platform.wallet.domain import MAX_AMOUNT, Answer, Code, TxKind, TxRequest
 
 ID_PATTERN = r"^[A-Za-z0-9_.:\-]+$"
 
@@ -68,6 +68,12 @@ class DebitRequest(_Body):
     amount: Amount
     game_id: GameId = None
 
+    def tx(self, provider: str) -> TxRequest:
+        """The wallet's request for this body from ``provider``."""
+        return TxRequest(
+            TxKind.BET, provider, self.tx_id, self.player_id, self.amount, self.round_id
+        )
+
 
 class CreditRequest(_Body):
     """A win: pay ``amount`` (possibly 0) to the player for round ``round_id``."""
@@ -78,6 +84,11 @@ class CreditRequest(_Body):
     amount: WinAmount
     game_id: GameId = None
 
+    def tx(self, provider: str) -> TxRequest:
+        return TxRequest(
+            TxKind.WIN, provider, self.tx_id, self.player_id, self.amount, self.round_id
+        )
+
 
 class RollbackRequest(_Body):
     """Cancel the bet ``original_tx_id``; ``tx_id`` is the rollback's own id."""
@@ -86,6 +97,16 @@ class RollbackRequest(_Body):
     tx_id: TxId
     round_id: RoundId
     original_tx_id: TxId
+
+    def tx(self, provider: str) -> TxRequest:
+        return TxRequest(
+            TxKind.ROLLBACK,
+            provider,
+            self.tx_id,
+            self.player_id,
+            round_id=self.round_id,
+            original_tx_id=self.original_tx_id,
+        )
 
 
 class PaymentRequest(_Body):

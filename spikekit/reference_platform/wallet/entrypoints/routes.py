@@ -153,19 +153,13 @@ async def provider_balance(provider: Signed, body: BalanceRequest, ctx: Ctx) -> 
 @providers.post("/debit", response_model=TxResponse, responses=ERRORS)
 async def debit(provider: Signed, body: DebitRequest, response: Response, ctx: Ctx) -> TxResponse:
     """A bet. Idempotent by (provider, tx_id); refused when funds are insufficient."""
-    request = TxRequest(
-        TxKind.BET, provider, body.tx_id, body.player_id, body.amount, body.round_id
-    )
-    return await ctx.transact("debit", request, response)
+    return await ctx.transact("debit", body.tx(provider), response)
 
 
 @providers.post("/credit", response_model=TxResponse, responses=ERRORS)
 async def credit(provider: Signed, body: CreditRequest, response: Response, ctx: Ctx) -> TxResponse:
     """A win (0 closes a lost round). Refused when the round's bets were rolled back."""
-    request = TxRequest(
-        TxKind.WIN, provider, body.tx_id, body.player_id, body.amount, body.round_id
-    )
-    return await ctx.transact("credit", request, response)
+    return await ctx.transact("credit", body.tx(provider), response)
 
 
 @providers.post("/rollback", response_model=TxResponse, responses=ERRORS)
@@ -173,15 +167,7 @@ async def rollback(
     provider: Signed, body: RollbackRequest, response: Response, ctx: Ctx
 ) -> TxResponse:
     """Cancel a bet; a bet arriving after its rollback is refused (TX_ROLLED_BACK)."""
-    request = TxRequest(
-        TxKind.ROLLBACK,
-        provider,
-        body.tx_id,
-        body.player_id,
-        round_id=body.round_id,
-        original_tx_id=body.original_tx_id,
-    )
-    return await ctx.transact("rollback", request, response)
+    return await ctx.transact("rollback", body.tx(provider), response)
 
 
 @players.get("/balance", response_model=BalanceResponse, responses=ERRORS)
