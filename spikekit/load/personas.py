@@ -2,8 +2,11 @@
 
 Each persona is a small state machine: one Locust task, :meth:`Player.step`, performs the
 next action of its journey (one request and its retries), then the player thinks for the
-scenario's think time. Stopping players therefore finish their action and are never killed
-half-way through a wallet call (given ``stop_timeout`` above the network timeout).
+scenario's think time — or, paced (``think_time.pacing``), waits until its next action is
+due (:class:`~spikekit.load.pacing.Pacer`); the first request of a paced action carries its
+lateness to the recorder in Locust's request ``context``. Stopping players therefore
+finish their action and are never killed half-way through a wallet call (given
+``stop_timeout`` above the network timeout).
 
 All users of a worker share one keep-alive connection pool (:func:`configure_pool`): an
 edge in front of the origin, not a socket per player (docs/load-model.md).
@@ -25,6 +28,7 @@ from spikekit.load.acks import AckKind, payment_ack, round_acks, unacked
 from spikekit.load.context import Identity, WorkerContext
 from spikekit.load.cookies import LeanCookieJar
 from spikekit.load.impatience import Reaction, classify, parse_retry_after
+from spikekit.load.pacing import LATE_MS, Pacer
 from spikekit.load.players import player_address
 
 #: Wait of an open-model user whose session is over (it idles until the run stops).
@@ -107,6 +111,10 @@ class Player(FastHttpUser):
         self.needs_money = False
         self.deadline: float | None = None
         self.in_session = False
+        self.pacer: Pacer | None = None
+        self.first_request_due = False  # a paced action whose first request is not sent yet
+        # Locust copies it into every request's event: {LATE_MS: ms} when paced, else empty
+        self.request_context: dict[str, float] = {}
         if ctx.session_length_s is not None and not ctx.session_open():
             ctx.turned_away += 1
             return
@@ -114,6 +122,11 @@ class Player(FastHttpUser):
             self.deadline = time.monotonic() + ctx.session_length_s
         self.in_session = True
         ctx.active += 1
+        think = ctx.scenario.think_time
+        if think.pacing:  # the first action is due now, at the session start
+            rng = self.rng
+            self.pacer = Pacer(lambda: rng.uniform(think.min, think.max), time.perf_counter)
+            self.request_context = {LATE_MS: 0.0}
 
     def on_stop(self) -> None:
         self._end_session()
@@ -127,6 +140,8 @@ class Player(FastHttpUser):
     def wait_time(self) -> float:
         if not self.in_session:
             return IDLE_WAIT_S
+        if self.pacer is not None:
+            return self.pacer.wait()  # until the next action is due; 0 when behind schedule
         think = self.ctx.scenario.think_time
         return self.rng.uniform(think.min, think.max)
 
@@ -137,6 +152,7 @@ class Player(FastHttpUser):
         if self.deadline is not None and time.monotonic() >= self.deadline:
             self._end_session()  # the open model's session is over: the player leaves
             return
+        self.first_request_due = self.pacer is not None
         if self.token is None:
             self.login()
         else:
@@ -162,6 +178,10 @@ class Player(FastHttpUser):
 
         ``expect``: success codes; ``accept``: business answers (e.g. 402) that are correct
         behaviour of the platform, counted as successes and never retried.
+
+        Paced players: the action's first request is recorded from when the action was due
+        (its lateness goes along in the request's context); retries, and further requests
+        of the same action, from their own send.
         """
         headers = {"X-Forwarded-For": self.address}
         if self.token:
@@ -170,8 +190,18 @@ class Player(FastHttpUser):
         attempt = 0
         while True:
             began = time.perf_counter()
+            if self.pacer is not None:  # mutated in place: Locust copies it per request
+                late_s = self.pacer.lateness(began) if self.first_request_due else 0.0
+                self.request_context[LATE_MS] = late_s * 1000.0
+                self.first_request_due = False
             with self.client.request(
-                method, path, name=name, json=body, headers=headers, catch_response=True
+                method,
+                path,
+                name=name,
+                json=body,
+                headers=headers,
+                catch_response=True,
+                context=self.request_context,
             ) as response:
                 status = int(response.status_code or 0)
                 ok = status in expect or status in accept

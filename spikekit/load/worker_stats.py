@@ -1,14 +1,18 @@
 """Per-second statistics of one worker (Locust process): HDR histograms per endpoint,
 sent to the master every second as a ``spikekit_second`` message.
 
-A request counts in the run second in which it *completed*. Errors of the generator itself
+A request counts in the run second in which it *completed*. Its latency is Locust's response
+time, plus, for the first request of a paced player's action, how late it was sent after the
+action was due (``context[LATE_MS]``, :mod:`spikekit.load.pacing`): the histograms hold that
+corrected latency (coordinated omission). Errors of the generator itself
 (out of file descriptors, out of ephemeral ports, our pool closed) are counted apart and
 never as platform failures.
 
 Opt-in (``LoadOptions(raw_samples=True)``, the worker's ``--raw-samples FILE``): every
 request is also appended to a CSV, :class:`RawSampleLog`, so that the recorded percentiles
-can be checked against an independent computation from the raw samples. It costs a line
-per request; it is off by default.
+can be checked against an independent computation from the raw samples, with the corrected
+latency and the service time (Locust's response time) side by side. It costs a line per
+request; it is off by default.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import psutil
 
 from spikekit.load import histograms as hdr
 from spikekit.load.context import WorkerContext
+from spikekit.load.pacing import LATE_MS
 from spikekit.load.protocol import SECOND_MESSAGE, EndpointSecond, WorkerSecond
 
 GENERATOR_ERRNOS = frozenset(
@@ -43,12 +48,14 @@ def is_generator_error(exception: BaseException | None) -> bool:
     return isinstance(exception, RuntimeError) and "pool closed" in str(exception)
 
 
-RAW_COLUMNS = ("time", "endpoint", "latency_ms", "outcome")
+RAW_COLUMNS = ("time", "endpoint", "latency_ms", "service_ms", "outcome")
 
 
 class RawSampleLog:
     """One CSV line per request: Unix ``time`` of completion (the instant the worker
-    buckets it by), ``endpoint``, ``latency_ms`` as Locust reported it, and ``outcome``
+    buckets it by), ``endpoint``, ``latency_ms`` as recorded in the histograms (from the
+    intended start for the first request of a paced action), ``service_ms`` as Locust
+    reported it (from the send; equal to ``latency_ms`` when not late), and ``outcome``
     (``ok``, ``failure`` or ``generator_error``: not in the histograms)."""
 
     def __init__(self, path: Path) -> None:
@@ -59,8 +66,10 @@ class RawSampleLog:
         self._writer.writerow(RAW_COLUMNS)
         self.count = 0
 
-    def write(self, now: float, endpoint: str, latency_ms: float, outcome: str) -> None:
-        self._writer.writerow((repr(now), endpoint, repr(latency_ms), outcome))
+    def write(
+        self, now: float, endpoint: str, latency_ms: float, service_ms: float, outcome: str
+    ) -> None:
+        self._writer.writerow((repr(now), endpoint, repr(latency_ms), repr(service_ms), outcome))
         self.count += 1
 
     def flush(self) -> None:
@@ -110,11 +119,15 @@ class WorkerStats:
         name: str,
         response_time: float,
         exception: BaseException | None = None,
+        context: dict[str, Any] | None = None,
         **_: Any,
     ) -> None:
         # Runs for every request on the players' greenlets: keep it to a few dict lookups
         # and one append (the histogram is built once per second, in report()).
         now = self.clock()
+        latency = response_time
+        if context:  # empty unless the player is paced
+            latency += context.get(LATE_MS, 0.0)
         t = max(0, math.floor(now - self.ctx.started_at))
         endpoint = f"{request_type} {name}"
         second = self._buckets.get(t)
@@ -126,14 +139,15 @@ class WorkerStats:
         if exception is not None and is_generator_error(exception):
             bucket.generator_errors += 1
             if self.raw is not None:
-                self.raw.write(now, endpoint, response_time, "generator_error")
+                self.raw.write(now, endpoint, latency, response_time, "generator_error")
             return
         bucket.requests += 1
         if exception is not None:
             bucket.failures += 1
-        bucket.latencies.add(response_time)
+        bucket.latencies.add(latency)
         if self.raw is not None:
-            self.raw.write(now, endpoint, response_time, "ok" if exception is None else "failure")
+            outcome = "ok" if exception is None else "failure"
+            self.raw.write(now, endpoint, latency, response_time, outcome)
 
     def report(self, t: int) -> WorkerSecond:
         buckets = self._buckets.pop(t, {})

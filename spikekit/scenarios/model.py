@@ -73,7 +73,9 @@ class Scenario(BaseModel):
     load: LoadModel = Field(description="Stages of players (closed) or arrivals (open).")
     personas: PersonaMix = Field(default_factory=PersonaMix, description="Persona weights.")
     games: GameFocus = Field(default_factory=GameFocus, description="Game family focus.")
-    think_time: ThinkTime = Field(default_factory=ThinkTime, description="Pause between actions.")
+    think_time: ThinkTime = Field(
+        default_factory=ThinkTime, description="Pause or pacing between actions."
+    )
     impatience: Impatience = Field(default_factory=Impatience, description="Retries on trouble.")
     slos: list[SLO] = Field(default_factory=list, description="What 'survived' means.")
     recovery: RecoveryPolicy = Field(
@@ -93,7 +95,12 @@ class Scenario(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
-        problems = [*self._fault_problems(), *self._endpoint_problems(), *self._load_problems()]
+        problems = [
+            *self._fault_problems(),
+            *self._endpoint_problems(),
+            *self._load_problems(),
+            *self._think_problems(),
+        ]
         if problems:
             raise ConsistencyError(problems)
         return self
@@ -162,6 +169,18 @@ class Scenario(BaseModel):
                     ("population", "accounts"),
                     f"at least as many accounts as concurrent players at the peak ({peak:,} "
                     f"with scale {self.scale:g}), got {self.population.accounts:,}",
+                )
+            ]
+        return []
+
+    def _think_problems(self) -> list[tuple[FieldPath, str]]:
+        think = self.think_time
+        if think.pacing and think.max <= 0:
+            return [
+                (
+                    ("think_time", "max"),
+                    "a longest interval above 0 with pacing: true (the time between the "
+                    f"starts of two actions), got {format_duration(think.max)}",
                 )
             ]
         return []

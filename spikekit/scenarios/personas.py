@@ -57,10 +57,23 @@ class PersonaMix(_Model):
 
 
 class ThinkTime(_Model):
-    """Pause between two actions of one player, drawn uniformly in ``[min, max]``."""
+    """The rhythm of one player's actions: an interval drawn uniformly in ``[min, max]``.
 
-    min: Annotated[Duration, Field(ge=0, description="Shortest pause, e.g. 1s.")] = 1.0
-    max: Annotated[Duration, Field(ge=0, description="Longest pause, e.g. 5s.")] = 5.0
+    Not paced (the default): the interval is a pause after each answer, so a slow platform
+    slows its players down. Paced (``pacing: true``): it is the time between the *starts*
+    of two consecutive actions, each due at the previous one's intended start plus the
+    interval; a late action is measured from when it was due (coordinated omission).
+    """
+
+    min: Annotated[Duration, Field(ge=0, description="Shortest interval, e.g. 1s.")] = 1.0
+    max: Annotated[Duration, Field(ge=0, description="Longest interval, e.g. 5s.")] = 5.0
+    pacing: bool = Field(
+        default=False,
+        description=(
+            "true: the interval is between the starts of consecutive actions, and a late "
+            "action's latency counts from when it was due; false: a pause after each answer."
+        ),
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> ThinkTime:

@@ -48,7 +48,10 @@ games:
   family: null                    # e.g. jackpot: favour one game family
   share: 0.8                      # share of launches that go to it
 
-think_time: {{min: 1s, max: 5s}}    # pause between a player's actions
+# Between a player's actions, drawn in [min, max]: a pause after each answer, or with
+# `pacing: true` the time from one action's start to the next (a rhythm, e.g. spins): a
+# late action's latency then counts from when it was due (coordinated omission).
+think_time: {{min: 1s, max: 5s, pacing: false}}
 
 impatience:
   retry_on_failure: 0.6           # probability of retrying a failed request

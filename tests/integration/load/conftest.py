@@ -29,6 +29,11 @@ class FakeGateway:
     def set_mode(self, **mode: Any) -> None:
         httpx.post(f"{self.url}/_fake/mode", json=mode, timeout=5).raise_for_status()
 
+    def stall(self, at: float, seconds: float) -> None:
+        """Hold every request arriving from Unix time ``at`` for ``seconds`` until then."""
+        body = {"at": at, "seconds": seconds}
+        httpx.post(f"{self.url}/_fake/stall", json=body, timeout=5).raise_for_status()
+
 
 @contextmanager
 def running_gateway(log_dir: Path) -> Iterator[FakeGateway]:

@@ -5,7 +5,9 @@ Run as its own process (``python fake_gateway.py --port P``). Test-only controls
 - ``GET /_fake/counts``: requests per endpoint, acknowledged wallet answers per kind
   (``deposit``, ``withdrawal``, ``bet``, ``win``), login attempts per username;
 - ``POST /_fake/mode`` ``{"fail_rate": 0.5, "fail_paths": ["/api/login"], "retry_after": 1,
-  "hang": false}``: answer 503 + Retry-After to that share of matching requests, or hang.
+  "hang": false}``: answer 503 + Retry-After to that share of matching requests, or hang;
+- ``POST /_fake/stall`` ``{"at": UNIX_TIME, "seconds": 2}``: from ``at`` for ``seconds``,
+  hold every /api request arriving in that window until the stall ends, then answer it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import argparse
 import asyncio
 import itertools
 import random
+import time
 from collections import Counter
 from typing import Any
 
@@ -45,6 +48,7 @@ class State:
         self.ids = itertools.count(1)
         self.mode: dict[str, Any] = {"fail_rate": 0.0, "fail_paths": [], "retry_after": 1}
         self.rng = random.Random(7)
+        self.stall: tuple[float, float] = (0.0, 0.0)  # [start, end) on the event loop's clock
 
 
 state = State()
@@ -200,6 +204,21 @@ async def set_mode(request: Request) -> Response:
     return JSONResponse(state.mode)
 
 
+async def set_stall(request: Request) -> Response:
+    body = await request.json()
+    start = asyncio.get_running_loop().time() + float(body["at"]) - time.time()
+    state.stall = (start, start + float(body["seconds"]))
+    return JSONResponse({"stall": body})
+
+
+async def stalled() -> None:
+    """Hold a request that arrives during the stall until the stall ends."""
+    start, end = state.stall
+    now = asyncio.get_running_loop().time()
+    if start <= now < end:
+        await asyncio.sleep(end - now)
+
+
 class Gate:
     """Counts every /api request; fails or hangs some as the mode says."""
 
@@ -215,6 +234,7 @@ class Gate:
         mode = state.mode
         if mode.get("hang"):
             await asyncio.sleep(3600)
+        await stalled()
         matches = not mode["fail_paths"] or path in mode["fail_paths"]
         if matches and state.rng.random() < float(mode["fail_rate"]):
             retry_after = str(mode.get("retry_after", 1))
@@ -236,6 +256,7 @@ routes = [
     Route("/api/withdrawals", withdrawals, methods=["POST"]),
     Route("/_fake/counts", counts),
     Route("/_fake/mode", set_mode, methods=["POST"]),
+    Route("/_fake/stall", set_stall, methods=["POST"]),
 ]
 app = Gate(Starlette(routes=routes))
 

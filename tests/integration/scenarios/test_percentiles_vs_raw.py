@@ -4,7 +4,9 @@ The load engine records per-second HDR histograms in the Locust workers, merges 
 the master and writes ``timeseries.parquet`` (per second) and ``histograms.json`` (the
 whole run). With ``LoadOptions(raw_samples=True)`` each worker also logs every request
 (``load/raw-samples-worker-N.csv``). Here two workers play ``smoke`` (its 50 s shape
-compressed to 30 s) against the real platform, and p50/p95/p99 of all requests (``*``)
+compressed to 30 s, its players paced: each action's first request is recorded from when
+the action was due, ``latency_ms``, with Locust's own ``service_ms`` beside it) against the
+real platform, and p50/p95/p99 of all requests (``*``)
 are recomputed with numpy from the raw samples — per second, bucketed as the recorder
 does (``t = floor(completion time - t0)``), and over the whole run — and must agree with
 the recorded values within 1 % (relative).
@@ -34,7 +36,7 @@ from spikekit.load.options import LoadOptions
 from spikekit.load.result import LoadResult, LoadStatus
 from spikekit.load.runner import LoadRunner
 from spikekit.reference_platform.supervisor import Stack
-from spikekit.scenarios import load_scenario
+from spikekit.scenarios import Scenario, load_scenario
 from tests.integration.scenarios.conftest import service_url
 
 LOAD_S = 30.0
@@ -51,12 +53,14 @@ class Run:
     whole_run: Any  # the master's merged HdrHistogram of "*"
     t: npt.NDArray[np.int64]  # per raw sample: its run second
     latency_ms: npt.NDArray[np.float64]
+    service_ms: npt.NDArray[np.float64]
     raw_files: int
 
 
-def read_raw(paths: list[Path], started_at: float) -> tuple[list[int], list[float]]:
+def read_raw(paths: list[Path], started_at: float) -> tuple[list[int], list[float], list[float]]:
     seconds: list[int] = []
     latencies: list[float] = []
+    services: list[float] = []
     for path in paths:
         with path.open(encoding="utf-8", newline="") as handle:
             for line in csv.DictReader(handle):
@@ -64,20 +68,23 @@ def read_raw(paths: list[Path], started_at: float) -> tuple[list[int], list[floa
                     continue
                 seconds.append(max(0, math.floor(float(line["time"]) - started_at)))
                 latencies.append(float(line["latency_ms"]))
-    return seconds, latencies
+                services.append(float(line["service_ms"]))
+    return seconds, latencies, services
 
 
 @pytest.fixture(scope="module")
 def run(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Run:
     smoke = load_scenario("smoke")
-    scenario = smoke.with_overrides(duration_scale=LOAD_S / smoke.duration_s)
+    think = {**smoke.think_time.model_dump(), "pacing": True}
+    paced = Scenario.model_validate({**smoke.model_dump(), "think_time": think})
+    scenario = paced.with_overrides(duration_scale=LOAD_S / smoke.duration_s)
     run_dir = tmp_path_factory.mktemp("smoke-raw")
     options = LoadOptions(workers=WORKERS, raw_samples=True, stop_timeout_s=3.0, grace_s=5.0)
     with LoadRunner(scenario, service_url(stack, "gateway"), run_dir, options) as runner:
         result = runner.wait()
         paths = [runner.raw_samples_path(i) for i in range(WORKERS)]
     assert result.started_at is not None, result
-    seconds, latencies = read_raw([p for p in paths if p.is_file()], result.started_at)
+    seconds, latencies, services = read_raw([p for p in paths if p.is_file()], result.started_at)
     rows = pq.read_table(run_dir / "timeseries.parquet").to_pylist()
     totals = json.loads((run_dir / "histograms.json").read_text(encoding="utf-8"))
     return Run(
@@ -86,6 +93,7 @@ def run(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Run:
         whole_run=hdr.decode(totals["*"]),
         t=np.array(seconds, dtype=np.int64),
         latency_ms=np.array(latencies, dtype=np.float64),
+        service_ms=np.array(services, dtype=np.float64),
         raw_files=sum(p.is_file() for p in paths),
     )
 
@@ -110,6 +118,13 @@ def test_the_run_lasts_30_s_and_every_worker_logged_its_requests(run: Run) -> No
         f"{run.whole_run.get_total_count()} in the whole-run histogram"
     )
     print(f"\nsmoke for {len(run.rows)} s: {recorded} requests from {WORKERS} workers")
+
+
+def test_paced_latencies_are_corrected_never_shortened(run: Run) -> None:
+    late_ms = run.latency_ms - run.service_ms
+    assert (late_ms >= 0).all()
+    assert (late_ms > 0).any()  # first requests of paced actions: sent a little after due
+    print(f"\nlateness: max {late_ms.max():.1f} ms, {np.mean(late_ms > 0):.0%} of requests")
 
 
 def test_per_second_percentiles_agree_with_the_raw_samples_within_1_percent(run: Run) -> None:

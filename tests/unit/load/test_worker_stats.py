@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import errno
 import random
 from collections.abc import Iterator
@@ -13,9 +14,10 @@ import pytest
 from spikekit.load import histograms as hdr
 from spikekit.load.acks import AckLog
 from spikekit.load.context import WorkerContext
+from spikekit.load.pacing import LATE_MS
 from spikekit.load.players import PlayerPicker
 from spikekit.load.protocol import SECOND_MESSAGE, WorkerSecond
-from spikekit.load.worker_stats import WorkerStats
+from spikekit.load.worker_stats import RawSampleLog, WorkerStats
 from tests.unit.load.conftest import CLOSED, scenario
 
 T0 = 1_000.0
@@ -78,3 +80,30 @@ def test_a_second_carries_counts_and_the_histogram_of_its_requests(
     assert (login.requests, login.failures, login.generator_errors) == (1, 0, 1)
     assert hdr.decode(login.histogram).get_total_count() == 1  # generator errors left out
     assert "GET /api/lobby" not in second.endpoints  # second 1 is not over yet
+
+
+def test_a_paced_request_is_recorded_from_when_its_action_was_due(
+    ctx: WorkerContext, tmp_path: Path
+) -> None:
+    raw = RawSampleLog(tmp_path / "raw.csv")
+    runner = FakeRunner()
+    worker = WorkerStats(runner, "worker-0", ctx, raw, clock=lambda: T0 + 0.5)
+    rounds = "/api/games/{game}/rounds"
+    worker.on_request("POST", rounds, 20.0, context={LATE_MS: 1500.0})  # sent 1.5 s late
+    worker.on_request("POST", rounds, 30.0, context={LATE_MS: 0.0})  # a retry: its own send
+    worker.on_request("POST", rounds, 40.0, context={})  # a player that is not paced
+    raw.close()
+
+    worker.send_due(T0 + 1.05)
+    histogram = hdr.decode(
+        WorkerSecond.from_wire(runner.sent[0][1]).endpoints[f"POST {rounds}"].histogram
+    )
+    assert histogram.get_total_count() == 3
+    assert histogram.get_max_value() == histogram.get_highest_equivalent_value(1_520_000)
+    with raw.path.open(encoding="utf-8", newline="") as handle:
+        lines = list(csv.DictReader(handle))
+    assert [(float(r["latency_ms"]), float(r["service_ms"])) for r in lines] == [
+        (1520.0, 20.0),
+        (30.0, 30.0),
+        (40.0, 40.0),
+    ]

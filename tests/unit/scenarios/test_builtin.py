@@ -87,6 +87,12 @@ def test_smoke_is_under_a_minute_and_tiny() -> None:
     assert smoke.peak_players <= 100
 
 
+def test_slot_players_of_the_jackpot_promo_spin_at_a_rhythm() -> None:
+    paced = {name for name in EXPECTED if load_scenario(name).think_time.pacing}
+    assert paced == {"jackpot-promo"}
+    assert not parse_scenario(render_template("x.yaml", "x"), "template").think_time.pacing
+
+
 def test_critical_endpoints_have_latency_slos_somewhere() -> None:
     endpoints = {slo.endpoint for name in EXPECTED for slo in load_scenario(name).slos}
     assert endpoints >= CRITICAL | {

@@ -169,6 +169,15 @@ def test_persona_weights_must_not_all_be_zero(tmp_path: Path) -> None:
     assert "at least one persona weight above 0" in _problem(error, "personas")
 
 
+def test_pacing_is_a_boolean_and_needs_an_interval(tmp_path: Path) -> None:
+    error = _load(tmp_path, GOOD + "think_time: {min: 1s, max: 2s, pacing: sometimes}\n")
+    expected = _problem(error, "think_time.pacing")
+    assert "valid boolean" in expected and "'sometimes'" in expected and "(line 18)" in expected
+    error = _load(tmp_path, GOOD + "think_time: {min: 0s, max: 0s, pacing: true}\n")
+    expected = _problem(error, "think_time.max")
+    assert "above 0 with pacing: true" in expected and "got 0s" in expected
+
+
 def test_stage_duration_must_be_positive(tmp_path: Path) -> None:
     error = _load(tmp_path, GOOD.replace("duration: 2m", "duration: 0s"))
     assert "greater than 0" in _problem(error, "load.stages[0].duration")
