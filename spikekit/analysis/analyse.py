@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from spikekit.analysis.audit import AuditResult, audit_run
+from spikekit.analysis.blast import BlastRadius, blast_radius
 from spikekit.analysis.comparison import (
     BottleneckHint,
     PhaseComparison,
@@ -23,6 +24,7 @@ class RunAnalysis:
     evaluations: list[SLOSeries]
     slos: list[SLOResult]
     faults: list[FaultResult]
+    blast: list[BlastRadius]  # one per fault, same order
     phases: PhaseComparison
     hints: list[BottleneckHint]
     audit: AuditResult
@@ -41,6 +43,7 @@ def analyse(run: RunData) -> RunAnalysis:
         evaluations=evaluations,
         slos=slos,
         faults=faults,
+        blast=blast_radius(run, faults),
         phases=compare_phases(run, excused),
         hints=hints,
         audit=audit,

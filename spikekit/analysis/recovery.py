@@ -61,7 +61,7 @@ class FaultResult:
         return self.time_to_detect_s is not None
 
 
-def _second(t: float) -> int:
+def fault_second(t: float) -> int:
     return max(math.floor(t + 1e-9), 0)
 
 
@@ -111,8 +111,8 @@ def analyse_fault(
     stable = run.recovery.stable_s
     breach = any_breach(evaluations, n) if breach is None else breach
     ok = ~breach
-    start = min(_second(window.injected_t), n)
-    revert = n if window.reverted_t is None else min(_second(window.reverted_t), n)
+    start = min(fault_second(window.injected_t), n)
+    revert = n if window.reverted_t is None else min(fault_second(window.reverted_t), n)
     horizon = max(min(horizon, n), revert)
 
     hits = np.flatnonzero(breach[start:revert])
@@ -163,7 +163,7 @@ def analyse_faults(run: RunData, evaluations: list[SLOSeries]) -> list[FaultResu
     faults = run.faults
     results = []
     for index, window in enumerate(faults):
-        later = [_second(f.injected_t) for f in faults[index + 1 :]]
+        later = [fault_second(f.injected_t) for f in faults[index + 1 :]]
         horizon = min(later) if later else run.duration_s
         results.append(analyse_fault(run, evaluations, window, horizon, breach))
     return results

@@ -29,17 +29,22 @@ def compare(
     if tolerance < 0:
         raise ConfigError(f"--tolerance must be >= 0, got {tolerance}")
     from spikekit.reports.build import summarise  # pandas/matplotlib only when needed
-    from spikekit.reports.compare import compare_summaries, write_compare_html
+    from spikekit.reports.compare import change_text, compare_summaries, write_compare_html
 
     for run_dir in (run_a, run_b):
         salvage_killed_run(run_dir)  # a killed run is compared as the aborted run it was
     comparison = compare_summaries(summarise(run_a), summarise(run_b), tolerance)
     path = write_compare_html(comparison, out or run_b / "compare.html")
-    rows = [[d.label, d.note or f"{d.a} → {d.b}"] for d in comparison.regressions]
+    rows = [[d.label, change_text(d)] for d in comparison.regressions]
     if rows:
         console.banner("REGRESSED", f"{len(rows)} regression(s) beyond {tolerance:.0%}", "bad")
         console.table("Regressions", ["what", "A → B"], rows)
     else:
         console.banner("NO REGRESSION", f"nothing got worse beyond {tolerance:.0%}", "good")
+    better = [[d.label, change_text(d)] for d in comparison.improvements]
+    if better:  # shown, never gating: the exit code is the regressions'
+        console.table(f"Improvements ({len(better)})", ["what", "A → B"], better)
+    else:
+        console.info(f"No improvement beyond {tolerance:.0%}.")
     console.info(f"  {path}")
     raise typer.Exit(int(ExitCode.FAILED if rows else ExitCode.OK))

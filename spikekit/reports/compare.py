@@ -3,30 +3,37 @@
 A number that is worse when higher regresses when ``b > a * (1 + tolerance)`` and
 the difference exceeds a small absolute floor (1 ms, 0.1 % error rate, 1 s), so
 that noise around zero is not flagged. An SLO met in A and failed in B, a fault
-recovered in A and not in B, an audit that passed in A and failed in B, and a
-worse verdict are regressions whatever the tolerance.
+recovered in A and not in B, an audit that passed in A and failed in B, a fault
+that hurt more endpoints in B than in A, and a worse verdict are regressions
+whatever the tolerance.
+
+Improvements mirror regressions: a number improves when ``a > b * (1 + tolerance)``
+beyond the same floor, and the opposite transitions (failed → met, not recovered →
+recovered, audit failed → passed, fewer endpoints hurt, a better verdict) are
+improvements. They are shown, never gate: the exit code depends on regressions only.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from spikekit.reports.html import environment
-from spikekit.reports.summary import Phase, Summary
+from spikekit.reports.summary import FaultSummary, Phase, Summary
 
 VERDICT_RANK = {"PASSED": 0, "DEGRADED": 1, "FAILED": 2}
-FLOOR = {"ms": 1.0, "ratio": 0.001, "s": 1.0, "rank": 0.5}
+FLOOR = {"ms": 1.0, "ratio": 0.001, "s": 1.0, "rank": 0.5, "count": 0.5}
 
 
 @dataclass(frozen=True)
 class Delta:
     label: str
-    unit: str  # "ms", "ratio", "s" or "rank"
+    unit: str  # "ms", "ratio", "s", "count" or "rank"
     a: float | None
     b: float | None
     regression: bool
     note: str = ""
+    improvement: bool = False
 
     @property
     def change(self) -> float | None:
@@ -44,6 +51,10 @@ class RunComparison:
     def regressions(self) -> list[Delta]:
         return [d for d in self.deltas if d.regression]
 
+    @property
+    def improvements(self) -> list[Delta]:
+        return [d for d in self.deltas if d.improvement]
+
 
 def _worse(a: float | None, b: float | None, unit: str, tolerance: float) -> bool:
     if a is None or b is None:
@@ -52,7 +63,40 @@ def _worse(a: float | None, b: float | None, unit: str, tolerance: float) -> boo
 
 
 def _number(label: str, unit: str, a: float | None, b: float | None, tolerance: float) -> Delta:
-    return Delta(label, unit, a, b, _worse(a, b, unit, tolerance))
+    return Delta(
+        label,
+        unit,
+        a,
+        b,
+        _worse(a, b, unit, tolerance),
+        improvement=_worse(b, a, unit, tolerance),
+    )
+
+
+def _transition(delta: Delta, worse: bool, better: bool, note: str) -> Delta:
+    """``delta`` flagged by a pass/fail transition (whatever the tolerance) when there is one."""
+    if worse:
+        return replace(delta, regression=True, improvement=False, note=note)
+    if better:
+        return replace(delta, regression=False, improvement=True, note=note)
+    return delta
+
+
+def _names(names: list[str]) -> str:
+    return f"{len(names)} ({', '.join(names)})" if names else "0"
+
+
+def _hurt(fa: FaultSummary, fb: FaultSummary) -> Delta:
+    a, b = len(fa.hurt_endpoints), len(fb.hurt_endpoints)
+    return Delta(
+        f"fault {fa.fault_id}: endpoints hurt",
+        "count",
+        a,
+        b,
+        b > a,
+        f"{_names(fa.hurt_endpoints)} → {_names(fb.hurt_endpoints)}",
+        improvement=b < a,
+    )
 
 
 def _phase_deltas(name: str, a: Phase | None, b: Phase | None, tolerance: float) -> list[Delta]:
@@ -76,6 +120,7 @@ def compare_summaries(a: Summary, b: Summary, tolerance: float = 0.1) -> RunComp
             rank_b,
             rank_b > rank_a,
             f"{a.verdict.verdict} → {b.verdict.verdict}",
+            improvement=rank_b < rank_a,
         )
     )
     deltas += _phase_deltas("baseline", a.phases.baseline, b.phases.baseline, tolerance)
@@ -101,9 +146,9 @@ def compare_summaries(a: Summary, b: Summary, tolerance: float = 0.1) -> RunComp
             slo_b.unexcused_breached_seconds,
             tolerance,
         )
-        if slo_a.passed and not slo_b.passed:
-            delta = Delta(delta.label, "s", delta.a, delta.b, True, "met → failed")
-        deltas.append(delta)
+        worse, better = slo_a.passed and not slo_b.passed, slo_b.passed and not slo_a.passed
+        note = f"{'met' if slo_a.passed else 'failed'} → {'met' if slo_b.passed else 'failed'}"
+        deltas.append(_transition(delta, worse, better, note))
     faults_b = {f.fault_id: f for f in b.faults}
     for fa in a.faults:
         fb = faults_b.get(fa.fault_id)
@@ -116,10 +161,12 @@ def compare_summaries(a: Summary, b: Summary, tolerance: float = 0.1) -> RunComp
             fb.time_to_recover_s,
             tolerance,
         )
-        if fa.recovered and not fb.recovered:
-            recover = Delta(
-                recover.label, "s", recover.a, recover.b, True, f"{fa.outcome} → {fb.outcome}"
-            )
+        recover = _transition(
+            recover,
+            fa.recovered and not fb.recovered,
+            fb.recovered and not fa.recovered,
+            f"{fa.outcome} → {fb.outcome}",
+        )
         deltas += [
             _number(
                 f"fault {fa.fault_id}: time to detect",
@@ -136,6 +183,7 @@ def compare_summaries(a: Summary, b: Summary, tolerance: float = 0.1) -> RunComp
                 fb.degraded_seconds,
                 tolerance,
             ),
+            _hurt(fa, fb),
         ]
     audit_regressed = a.audit.status != "failed" and b.audit.status == "failed"
     deltas.append(
@@ -146,9 +194,15 @@ def compare_summaries(a: Summary, b: Summary, tolerance: float = 0.1) -> RunComp
             None,
             audit_regressed,
             f"{a.audit.status} → {b.audit.status}",
+            improvement=a.audit.status == "failed" and b.audit.status == "passed",
         )
     )
     return RunComparison(a=a, b=b, tolerance=tolerance, deltas=deltas)
+
+
+def change_text(delta: Delta) -> str:
+    """``A → B`` of a delta for a short table: its note, else both values formatted."""
+    return delta.note or f"{_format(delta.a, delta.unit)} → {_format(delta.b, delta.unit)}"
 
 
 def _format(value: float | None, unit: str) -> str:
@@ -160,6 +214,8 @@ def _format(value: float | None, unit: str) -> str:
         return f"{value:,.0f} ms"
     if unit == "s":
         return f"{value:.0f} s"
+    if unit == "count":
+        return f"{value:.0f}"
     return ""
 
 
@@ -171,11 +227,15 @@ def build_compare_html(comparison: RunComparison) -> str:
             _format(d.b, d.unit),
             _format(d.change, d.unit) if d.unit != "rank" else "",
             d.note,
-            d.regression,
+            "regression" if d.regression else "improved" if d.improvement else "ok",
         )
         for d in comparison.deltas
     ]
-    return environment().get_template("compare.html.j2").render(c=comparison, rows=rows)
+    return (
+        environment()
+        .get_template("compare.html.j2")
+        .render(c=comparison, rows=rows, change_text=change_text)
+    )
 
 
 def write_compare_html(comparison: RunComparison, path: Path) -> Path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from spikekit.analysis.analyse import RunAnalysis
 from spikekit.analysis.comparison import PhaseStats
@@ -83,6 +83,8 @@ class FaultSummary(_Model):
     peak_value: float | None
     peak_ratio: float | None
     error_budget_burn: float | None
+    # added in schema 1: absent from older summary.json files, read as []
+    hurt_endpoints: list[str] = Field(default_factory=list)
 
 
 class Phase(_Model):
@@ -230,8 +232,9 @@ def build_summary(analysis: RunAnalysis) -> Summary:
                 peak_value=_finite(f.peak_value),
                 peak_ratio=_finite(f.peak_ratio),
                 error_budget_burn=_finite(f.error_budget_burn),
+                hurt_endpoints=list(blast.hurt),
             )
-            for f in analysis.faults
+            for f, blast in zip(analysis.faults, analysis.blast, strict=True)
         ],
         phases=Phases(
             baseline=_phase(analysis.phases.baseline), spike=_phase(analysis.phases.spike)

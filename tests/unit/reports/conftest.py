@@ -33,3 +33,25 @@ def failed_spec() -> SyntheticRun:
 @pytest.fixture
 def run_root(tmp_path: Path) -> Path:
     return tmp_path
+
+
+BLAST_FAULT = SyntheticFault("wallet-slow", start_s=100.0, end_s=130.0, target="wallet")
+
+
+def cascading_spec() -> SyntheticRun:
+    """One fault slows three endpoints (lobby, balance, bet): its blast radius is 3."""
+    return SyntheticRun(
+        faults=(BLAST_FAULT,),
+        disturbances=tuple(
+            Disturbance(105, 135, endpoint=name, latency_factor=10.0)
+            for name in ("lobby", "balance", "wallet/bet")
+        ),
+    )
+
+
+def contained_spec() -> SyntheticRun:
+    """The same fault only fails bets, fast: its blast radius is 1."""
+    return SyntheticRun(
+        faults=(BLAST_FAULT,),
+        disturbances=(Disturbance(105, 130, endpoint="wallet/bet", error_rate=0.3),),
+    )

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 from spikekit.analysis.synthetic import SyntheticRun, write_synthetic_run
 from spikekit.cli.main import app
 
-from .conftest import degraded_spec, failed_spec
+from .conftest import cascading_spec, contained_spec, degraded_spec, failed_spec
 
 runner = CliRunner()
 
@@ -52,3 +52,22 @@ def test_compare_exit_codes(tmp_path: Path) -> None:
     assert (bad / "compare.html").is_file()
     result = runner.invoke(app, ["compare", str(good), str(tmp_path / "absent")])
     assert result.exit_code == 2
+
+
+def test_compare_prints_improvements_and_keeps_the_exit_code(tmp_path: Path) -> None:
+    bad = write_synthetic_run(tmp_path / "bad", failed_spec())
+    good = write_synthetic_run(tmp_path / "good", degraded_spec())
+    result = runner.invoke(app, ["compare", str(bad), str(good)])
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())
+    assert "NO REGRESSION" in output and "Improvements" in output
+    assert "wallet audit" in output and "failed → passed" in output
+    assert output.index("NO REGRESSION") < output.index("Improvements")
+
+    cascading = write_synthetic_run(tmp_path / "cascading", cascading_spec())
+    contained = write_synthetic_run(tmp_path / "contained", contained_spec())
+    result = runner.invoke(app, ["compare", str(cascading), str(contained)])
+    output = " ".join(result.output.split())
+    assert "endpoints hurt" in output and "Improvements" in output
+    # the contained run fails bets (30 %): its error rate regresses, whatever improved
+    assert result.exit_code == 1 and "REGRESSED" in output

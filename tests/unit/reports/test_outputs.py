@@ -11,7 +11,7 @@ from spikekit.analysis.synthetic import write_synthetic_run
 from spikekit.reports.build import build_report
 from spikekit.reports.summary import SCHEMA_VERSION, Summary
 
-from .conftest import FAULTS, degraded_spec, failed_spec
+from .conftest import FAULTS, cascading_spec, degraded_spec, failed_spec
 
 DOCS = Path(__file__).parents[3] / "docs" / "summary-schema.md"
 EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
@@ -69,3 +69,24 @@ def test_a_passing_run_has_no_failures(tmp_path: Path) -> None:
     root = ET.parse(built.junit).getroot()
     assert root.get("failures") == "0"
     assert "PASSED" in built.html.read_text()
+
+
+def test_summary_and_html_name_the_endpoints_a_fault_hurt(tmp_path: Path) -> None:
+    built = build_report(write_synthetic_run(tmp_path / "run", cascading_spec()))
+    (fault,) = built.summary.faults
+    assert fault.hurt_endpoints == [
+        "GET /api/lobby",
+        "GET /api/wallet/balance",
+        "POST /api/wallet/bet",
+    ]
+    html = built.html.read_text()
+    assert "3 endpoints: GET /api/lobby, GET /api/wallet/balance, POST /api/wallet/bet" in html
+
+
+def test_a_summary_without_hurt_endpoints_still_reads(tmp_path: Path) -> None:
+    """Added within schema 1: a summary.json written before it still validates."""
+    built = build_report(write_synthetic_run(tmp_path / "run", degraded_spec()))
+    document = json.loads(built.summary_path.read_text())
+    for fault in document["faults"]:
+        del fault["hurt_endpoints"]
+    assert [f.hurt_endpoints for f in Summary.model_validate(document).faults] == [[], []]
