@@ -25,7 +25,7 @@ def compare(
         typer.Option("--out", help="Comparison HTML to write (default: RUN_B/compare.html)."),
     ] = None,
 ) -> None:
-    """Compare two runs; exit 1 when B regressed beyond the tolerance."""
+    """Compare two runs: what got worse in B and what got better; exit 1 when B regressed."""
     if tolerance < 0:
         raise ConfigError(f"--tolerance must be >= 0, got {tolerance}")
     from spikekit.reports.build import summarise  # pandas/matplotlib only when needed
