@@ -1,7 +1,9 @@
 """Per fault: time to detect, mitigate and recover, peak degradation, error-budget burn.
 
 Times are whole seconds on the per-second grid: a fault injected at ``t = 60.4``
-starts in second 60. With ``B`` = "some SLO is breached" at a second and
+starts in second 60. With ``B`` = "some SLO is breached, or the platform is stalled" at
+a second (stalled: players in session and no request answered for ``recovery.stall_s``
+seconds — a stalled platform produces no latency, and silence is not health) and
 ``stable_s`` = ``recovery.stable_s``:
 
 - **detect**: first breached second in ``[inject, revert)``, minus ``inject``;
@@ -109,7 +111,7 @@ def analyse_fault(
 ) -> FaultResult:
     n = run.duration_s
     stable = run.recovery.stable_s
-    breach = any_breach(evaluations, n) if breach is None else breach
+    breach = breaches(run, evaluations) if breach is None else breach
     ok = ~breach
     start = min(fault_second(window.injected_t), n)
     revert = n if window.reverted_t is None else min(fault_second(window.reverted_t), n)
@@ -157,9 +159,22 @@ def analyse_fault(
     )
 
 
+def stalled_seconds(run: RunData) -> s.Bools:
+    """Seconds at which players in session have had no answer for ``recovery.stall_s`` s."""
+    n = run.duration_s
+    answered = s.per_second(s.endpoint_rows(run.timeseries, "*"), "requests", n)
+    players = s.per_second(run.players, "actual_players", n)
+    return s.stalled(answered, players, run.recovery.stall_s)
+
+
+def breaches(run: RunData, evaluations: list[SLOSeries]) -> s.Bools:
+    """``B``: the seconds at which some SLO is breached or the platform is stalled."""
+    return any_breach(evaluations, run.duration_s) | stalled_seconds(run)
+
+
 def analyse_faults(run: RunData, evaluations: list[SLOSeries]) -> list[FaultResult]:
     """One :class:`FaultResult` per injected fault, in injection order."""
-    breach = any_breach(evaluations, run.duration_s)
+    breach = breaches(run, evaluations)
     faults = run.faults
     results = []
     for index, window in enumerate(faults):

@@ -113,3 +113,19 @@ def first_stable(ok: Bools, start: int, stop: int, stable: int) -> int | None:
         if run >= stable:
             return t - stable + 1
     return None
+
+
+def stalled(answered: Floats, players: Floats, window: int) -> Bools:
+    """True at each second with players in session and no request answered in the last
+    ``window`` seconds (that second included); the clock starts at the first second with
+    players. ``answered``: requests completed per second (failures included)."""
+    out = np.zeros(len(answered), dtype=np.bool_)
+    last: int | None = None
+    for t in range(len(answered)):
+        if answered[t] > 0:
+            last = t
+        elif players[t] > 0:
+            if last is None:
+                last = t - 1  # nothing answered yet: silent since this second
+            out[t] = t - last >= window
+    return out

@@ -58,6 +58,7 @@ class Disturbance:
     endpoint: str = "*"  # "*": every endpoint, else a substring of the endpoint name
     latency_factor: float = 1.0
     error_rate: float = 0.0
+    silent: bool = False  # no request answered at all (a stall): no rows to judge
 
 
 @dataclass(frozen=True)
@@ -101,14 +102,18 @@ def _players(spec: SyntheticRun) -> tuple[np.ndarray, np.ndarray]:
     return target, actual
 
 
-def _profile(spec: SyntheticRun, endpoint: str) -> tuple[np.ndarray, np.ndarray]:
+def _profile(spec: SyntheticRun, endpoint: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Latency factor, error rate and share of requests answered, per second."""
     factor = np.ones(spec.duration_s)
     errors = np.zeros(spec.duration_s)
+    answered = np.ones(spec.duration_s)
     for d in spec.disturbances:
         if d.endpoint == "*" or d.endpoint in endpoint:
             factor[d.start_s : d.end_s] *= d.latency_factor
             errors[d.start_s : d.end_s] = np.maximum(errors[d.start_s : d.end_s], d.error_rate)
-    return factor, errors
+            if d.silent:
+                answered[d.start_s : d.end_s] = 0.0
+    return factor, errors, answered
 
 
 def _timeseries(spec: SyntheticRun, actual: np.ndarray) -> pd.DataFrame:
@@ -118,16 +123,17 @@ def _timeseries(spec: SyntheticRun, actual: np.ndarray) -> pd.DataFrame:
     frames, weighted = [], np.zeros(spec.duration_s)
     total_req, total_fail = np.zeros(spec.duration_s), np.zeros(spec.duration_s)
     for endpoint in spec.endpoints:
-        factor, error_rate = _profile(spec, endpoint)
+        factor, error_rate, answered = _profile(spec, endpoint)
         jitter = 1.0 + spec.noise * rng.uniform(-1.0, 1.0, spec.duration_s)
-        p95 = spec.base_latency_ms * factor * jitter
-        failures = np.round(per_endpoint * error_rate)
+        p95 = np.where(answered > 0, spec.base_latency_ms * factor * jitter, np.nan)
+        requests = per_endpoint * answered
+        failures = np.round(requests * error_rate)
         frames.append(
             pd.DataFrame(
                 {
                     "t": t,
                     "endpoint": endpoint,
-                    "requests": per_endpoint.astype(np.int64),
+                    "requests": requests.astype(np.int64),
                     "failures": failures.astype(np.int64),
                     "p50_ms": p95 * 0.5,
                     "p95_ms": p95,
@@ -136,8 +142,8 @@ def _timeseries(spec: SyntheticRun, actual: np.ndarray) -> pd.DataFrame:
                 }
             )
         )
-        weighted += p95 * per_endpoint
-        total_req += per_endpoint
+        weighted += np.nan_to_num(p95) * requests
+        total_req += requests
         total_fail += failures
     p95_all = np.divide(
         weighted, total_req, out=np.full(spec.duration_s, np.nan), where=total_req > 0
@@ -156,13 +162,15 @@ def _timeseries(spec: SyntheticRun, actual: np.ndarray) -> pd.DataFrame:
             }
         )
     )
-    return pd.concat(frames, ignore_index=True).sort_values(["t", "endpoint"], ignore_index=True)
+    table = pd.concat(frames, ignore_index=True)
+    table = table[table["requests"] > 0]  # as the recorder: no row for a second without answers
+    return table.sort_values(["t", "endpoint"], ignore_index=True)
 
 
 def _metrics(spec: SyntheticRun, target: np.ndarray) -> pd.DataFrame:
     n = spec.duration_s
     t = np.arange(n, dtype=np.int64)
-    wallet_factor, _ = _profile(spec, "wallet")
+    wallet_factor, _, _ = _profile(spec, "wallet")
     ramp_start = int(spec.ramp[0] * n)
     depth = (
         np.where(t >= ramp_start, (t - ramp_start) * 50.0, 0.0)

@@ -39,8 +39,18 @@ class SLO(BaseModel):
 
 
 class RecoveryPolicy(BaseModel):
-    """When a breached SLO counts as recovered: back within SLO for ``stable_s`` seconds."""
+    """When a breached SLO counts as recovered: back within SLO for ``stable_s`` seconds.
+
+    ``stall_s``: no request answered for this long while players are in session is a
+    breach too — a platform that answers nothing produces no latency to judge.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     stable_s: int = Field(default=10, ge=1, le=3600)
+    stall_s: int = Field(
+        default=10,
+        ge=1,
+        le=3600,
+        description="seconds without any answer, players in session, that count as a breach",
+    )

@@ -73,6 +73,7 @@ slos:
 
 recovery:
   stable_s: 10                    # back within SLO this long = recovered
+  stall_s: 10                     # no answer this long, players waiting = a breach
 
 # Faults at offsets from the start; `duration` omitted = until the run ends.
 # `spikekit chaos list` prints every type and its parameters.

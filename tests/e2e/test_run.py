@@ -179,7 +179,7 @@ def test_a_short_provider_meltdown_is_judged_fault_by_fault(tmp_path: Path) -> N
     assert (verdict["verdict"] == "FAILED") == (result.returncode == 1)
     assert verdict["verdict"] in result.stdout
     faults = {f["fault_id"]: f for f in summary["faults"]}
-    assert set(faults) == {"provider-slow", "provider-down", "wallet-link-slow"}
+    assert set(faults) == {"provider-slow", "provider-down", "wallet-link-slow", "provider-lost"}
     for fault in faults.values():
         assert fault["injected_t"] is not None and fault["reverted_t"] is not None
         assert fault["outcome"] in ("recovered", "not recovered", "no impact", "mitigated")

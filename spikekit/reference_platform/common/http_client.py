@@ -12,7 +12,8 @@ process as its own server, so that CPU is the service's capacity.
 
 Scope, deliberately narrow: plain ``http://`` to our own services, one request per
 connection at a time, keep-alive, a bounded number of connections (a semaphore), an
-overall deadline per request (waiting for a slot, connecting, writing and reading).
+overall deadline per request (waiting for a slot, connecting, writing and reading),
+unless the caller asks for none.
 A connection that timed out, failed or was cancelled is closed, never reused. A request
 on a reused idle connection that the server had already closed (no byte of answer) is
 sent once more on a fresh connection, as urllib3 and httpx do.
@@ -143,9 +144,13 @@ class HttpPool:
         path: str,
         body: bytes = b"",
         headers: Mapping[str, str] | None = None,
-        timeout: float = 5.0,
+        timeout: float | None = 5.0,
     ) -> HttpResponse:
-        """One request; raises a :class:`TransportError` when no HTTP answer came in time."""
+        """One request; raises a :class:`TransportError` when no HTTP answer came in time.
+
+        ``timeout=None``: no deadline — the request waits for a slot and an answer for as
+        long as it takes (the fragile profile's calls to studios, to show what that costs).
+        """
         index = next(self._next)
         url = self.base_urls[index] + path
         host, port = self._targets[index]

@@ -7,7 +7,7 @@ mechanism is its own switch; left unset (``None``) it follows the profile — on
 | mechanism | switch | resilient | fragile |
 |---|---|---|---|
 | in-flight bound, 503 + Retry-After beyond it | ``GATEWAY_BACKPRESSURE`` | on | no bound |
-| short timeouts on outbound calls | ``GATEWAY_SHORT_TIMEOUTS`` | 2 s (router 6 s) | 30 s |
+| short timeouts on outbound calls | ``GATEWAY_SHORT_TIMEOUTS`` | 2 s (router 6 s) | none |
 | lobby cached (1 s in process, 10 s in Redis) | ``GATEWAY_LOBBY_CACHE`` | on | router |
 | session validations cached in-process | ``GATEWAY_SESSION_CACHE`` | on | every call asks auth |
 | a connection pool per dependency (bulkheads) | ``GATEWAY_BULKHEADS`` | on | one for all |
@@ -21,16 +21,14 @@ from pydantic import Field
 
 from spikekit.reference_platform.settings import ServiceSettings, split_urls
 
-FRAGILE_TIMEOUT_S = 30.0
-
 
 @dataclass(frozen=True)
 class Policy:
     """The gateway's resilience mechanisms, resolved from settings and profile."""
 
     max_in_flight: int | None  # None: no bound (requests queue)
-    timeout_s: float  # auth, wallet, payments
-    router_timeout_s: float  # the router retries and fails over inside its own budget
+    timeout_s: float | None  # auth, wallet, payments; None: wait as long as they take
+    router_timeout_s: float | None  # the router retries and fails over inside its own budget
     lobby_cache: bool
     session_cache: bool
     bulkheads: bool = True  # False: one connection budget shared by every dependency
@@ -49,7 +47,9 @@ class GatewaySettings(ServiceSettings):
     # outbound calls
     gateway_timeout_s: float = Field(default=2.0, gt=0)
     gateway_router_timeout_s: float = Field(default=6.0, gt=0)
-    gateway_fragile_timeout_s: float = Field(default=FRAGILE_TIMEOUT_S, gt=0)
+    gateway_fragile_timeout_s: float | None = Field(
+        default=None, gt=0, description="without short timeouts; unset: no timeout at all"
+    )
     gateway_pool_size: int = Field(default=64, ge=1, le=4096, description="per dependency")
     gateway_redis_timeout_s: float = Field(default=0.5, gt=0)
     # lobby cache: fresh for ttl, then served stale while one caller refreshes it

@@ -20,5 +20,6 @@ ERRORS: dict[int | str, dict[str, Any]] = openapi_errors(
         422: "a field breaks its constraints",
         429: "over capacity or rate limited; retry after Retry-After seconds",
         503: "unavailable (wallet, provider or injected fault); retry after Retry-After",
+        504: "held by a lost hang (fault) for 10 minutes, never played",
     }
 )

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from spikekit.reference_platform.providers.domain import TokenBucket
 
 HANG_MAX_S = 600.0  # a hung request is held at most this long when its fault never ends
+LOST = 504  # the answer to a request a ``lost`` hang held for HANG_MAX_S (never played)
 
 
 class _Fault(BaseModel):
@@ -63,6 +64,11 @@ class LatencyFault(_Fault):
 class HangFault(_Fault):
     type: Literal["hang"]
     rate: float = Field(default=1.0, ge=0, le=1)
+    lost: bool = Field(
+        default=False,
+        description="the requests it catches stay unanswered after it ends (the studio "
+        "lost them); false: they go on when it ends",
+    )
 
 
 class CapacityFault(_Fault):
@@ -152,8 +158,10 @@ class Gate:
         rate_limit_rps: float | None,
         faults: FaultTable | None = None,
         rng: random.Random | None = None,
+        hang_max_s: float = HANG_MAX_S,
     ) -> None:
         self.studio = studio
+        self.hang_max_s = hang_max_s
         self.capacity = capacity
         self.own_bucket = TokenBucket(rate_limit_rps) if rate_limit_rps else None
         self.faults = faults or FaultTable()
@@ -207,8 +215,16 @@ class Gate:
             await asyncio.sleep(latency / 1000)
 
     async def _hang(self, active: ActiveFault) -> None:
-        """Hold until the fault ends (deleted, cleared or expired)."""
-        limit = HANG_MAX_S
+        """Hold until the fault ends (deleted, cleared or expired).
+
+        A ``lost`` hang holds past its end — the request is never played, as when a studio
+        node dies behind a load balancer that keeps the connection open — and after
+        ``hang_max_s`` answers 504 so that nothing is held for ever.
+        """
+        if isinstance(active.fault, HangFault) and active.fault.lost:
+            await asyncio.sleep(self.hang_max_s)
+            raise Rejected(LOST, "LOST", f"request lost ({active.fault_id})", None)
+        limit = self.hang_max_s
         if active.expires_at is not None:
             limit = min(limit, max(0.0, active.expires_at - time.time()))
         try:

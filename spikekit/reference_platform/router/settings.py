@@ -1,8 +1,9 @@
 """The router's settings. Each resilience mechanism is its own switch; unset, the profile decides.
 
 ``resilient``: health routing, circuit breakers, failover and a retry budget on, a
-short timeout. ``fragile``: all four off, a long timeout and retries without a budget:
-the timeout chain that ties up workers while one studio is down.
+short timeout. ``fragile``: all four off, no timeout at all (the default of most HTTP
+client libraries) and retries without a budget: the timeout chain that ties up workers
+while one studio is down, and a call whose answer was lost waits forever.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ class Mechanisms:
     failover: bool
     retry_budget: bool
     safe_rounds: bool  # never replay a round a studio may have played (retry or failover)
-    timeout_s: float
+    timeout_s: float | None  # None: no timeout, a call waits as long as the studio does
     attempts: int  # per studio, the first call included
 
 
@@ -38,7 +39,7 @@ class RouterSettings(ServiceSettings):
     router_failover: bool | None = None
     router_retry_budget: bool | None = None
     router_safe_rounds: bool | None = None
-    router_timeout_s: float | None = Field(default=None, gt=0)
+    router_timeout_s: float | None = Field(default=None, gt=0, description="unset: profile's")
     router_attempts: int | None = Field(default=None, ge=1, le=20)
     router_budget_ratio: float = Field(default=0.2, ge=0, le=1, description="retries/requests")
     router_budget_min_per_s: float = Field(default=5.0, ge=0)
@@ -59,7 +60,7 @@ class RouterSettings(ServiceSettings):
             failover=self._switch(self.router_failover),
             retry_budget=self._switch(self.router_retry_budget),
             safe_rounds=self._switch(self.router_safe_rounds),
-            timeout_s=self.router_timeout_s or (2.0 if resilient else 30.0),
+            timeout_s=self.router_timeout_s or (2.0 if resilient else None),
             attempts=self.router_attempts or (2 if resilient else 5),
         )
 

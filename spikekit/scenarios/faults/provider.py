@@ -48,8 +48,11 @@ class ProviderLatency(_Provider):
 
 class ProviderHang(_Provider):
     type: Literal["provider.hang"]
-    rate: Share = Field(
-        default=1.0, description="Share of requests that never get an answer, 0..1."
+    rate: Share = Field(default=1.0, description="Share of requests held without an answer, 0..1.")
+    lost: bool = Field(
+        default=False,
+        description="true: the requests it caught stay unanswered after it ends (the studio "
+        "lost them); false: they are played when it ends.",
     )
 
 

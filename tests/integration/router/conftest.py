@@ -93,9 +93,11 @@ class Platform:
         return total
 
 
-def start_platform(profile: Profile, state_dir: Path) -> Iterator[Platform]:
+def start_platform(
+    profile: Profile, state_dir: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[Platform]:
     with pytest.MonkeyPatch.context() as env:
-        for key, value in FAST.items():
+        for key, value in {**FAST, **(extra_env or {})}.items():
             env.setenv(key, value)
         with Stack(router_stack(profile), state_dir) as stack:
             assert stack.postgres is not None and stack.state is not None

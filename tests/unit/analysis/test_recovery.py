@@ -123,3 +123,28 @@ def test_a_breach_outside_any_fault_fails_the_slo(analysed: Analyse) -> None:
     assert not p95.passed and p95.unexcused_seconds == 10 and p95.first_unexcused_t == 200
     assert errors.passed
     assert result.verdict.verdict is Verdict.FAILED
+
+
+def silent(start: int, end: int) -> Disturbance:
+    return Disturbance(start, end, silent=True)
+
+
+def test_a_platform_that_answers_nothing_is_not_healthy(analysed: Analyse) -> None:
+    # no answer at all from 105 to 145 (the revert is at 130): no latency, no errors
+    result = analysed(SyntheticRun(faults=(FAULT,), disturbances=(silent(105, 145),)))
+    fault = result.faults[0]
+    assert fault.outcome is Outcome.RECOVERED  # not "no impact"
+    assert fault.time_to_detect_s == 14  # silent since 105: stalled from 105 + 10 - 1
+    assert fault.time_to_recover_s == 15  # answers again at 145
+    assert fault.degraded_seconds == 145 - 114
+
+
+def test_silence_that_lasts_past_the_run_is_not_recovered(analysed: Analyse) -> None:
+    result = analysed(SyntheticRun(faults=(FAULT,), disturbances=(silent(120, 300),)))
+    assert result.faults[0].outcome is Outcome.NOT_RECOVERED
+    assert result.verdict.verdict is Verdict.FAILED
+
+
+def test_a_short_silence_is_not_a_stall(analysed: Analyse) -> None:
+    result = analysed(SyntheticRun(faults=(FAULT,), disturbances=(silent(105, 113),)))
+    assert result.faults[0].outcome is Outcome.NO_IMPACT

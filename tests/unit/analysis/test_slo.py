@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from spikekit.analysis.rundir import load_run
-from spikekit.analysis.series import first_stable, rolling_mean, rolling_ratio
+from spikekit.analysis.series import first_stable, rolling_mean, rolling_ratio, stalled
 from spikekit.analysis.slo import evaluate_slo
 from spikekit.analysis.synthetic import Disturbance, SyntheticRun, write_synthetic_run
 from spikekit.scenarios.slo import SLO, SLOMetric
@@ -78,3 +78,12 @@ def test_an_endpoint_without_data_never_breaches(tmp_path: Path) -> None:
     slo = SLO(name="ghost", metric=SLOMetric.LATENCY_P95, threshold=1, endpoint="GET /nothing")
     result = evaluate_slo(run, slo)  # type: ignore[arg-type]
     assert not result.breached.any() and result.worst() is None
+
+
+def test_stalled_counts_silence_only_while_players_are_in_session() -> None:
+    answered = np.array([0, 3, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0], dtype=np.float64)
+    players = np.array([5, 5, 5, 5, 5, 5, 5, 5, 5, 0, 0, 0], dtype=np.float64)
+    got = stalled(answered, players, window=3)
+    # silent since 1 (last answer): stalled at 4, 5; since 6: at 9.. but nobody is left
+    assert got.tolist() == [False] * 4 + [True, True] + [False] * 6
+    assert stalled(np.zeros(4), np.full(4, 2.0), window=2).tolist() == [False, True, True, True]

@@ -15,8 +15,13 @@ def test_resilient_turns_every_mechanism_on() -> None:
 def test_fragile_turns_them_off() -> None:
     policy = GatewaySettings(profile="fragile").policy
     assert policy.max_in_flight is None
-    assert (policy.timeout_s, policy.router_timeout_s) == (30.0, 30.0)
+    assert (policy.timeout_s, policy.router_timeout_s) == (None, None)  # no timeout at all
     assert not policy.lobby_cache and not policy.session_cache and not policy.bulkheads
+
+
+def test_a_fragile_gateway_can_be_given_a_long_timeout() -> None:
+    policy = GatewaySettings(profile="fragile", gateway_fragile_timeout_s=30).policy
+    assert (policy.timeout_s, policy.router_timeout_s) == (30.0, 30.0)
 
 
 def test_one_switch_overrides_the_profile() -> None:

@@ -114,6 +114,23 @@ def test_a_hang_holds_requests_until_the_fault_ends() -> None:
     assert 0.2 <= asyncio.run(scenario()) < 1.0
 
 
+def test_a_lost_hang_keeps_its_requests_after_it_ends_and_never_plays_them() -> None:
+    async def scenario() -> None:
+        gate = Gate("aurora", capacity=10, rate_limit_rps=None, hang_max_s=0.6)
+        _set(gate, "h", {"type": "hang", "lost": True})
+        held = asyncio.create_task(_admit(gate))
+        await asyncio.sleep(0.1)
+        gate.faults.delete("aurora", "h")
+        await asyncio.sleep(0.2)
+        assert not held.done() and gate.in_flight == 1  # still held, the fault is over
+        await _admit(gate)  # a request after the fault goes through at once
+        with pytest.raises(Rejected) as caught:
+            await held
+        assert caught.value.status == 504 and gate.in_flight == 0
+
+    asyncio.run(scenario())
+
+
 def test_latency_faults_add_up() -> None:
     gate = Gate("aurora", capacity=10, rate_limit_rps=None)
     _set(gate, "a", {"type": "latency", "latency_ms": 100})

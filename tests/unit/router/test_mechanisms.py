@@ -23,10 +23,11 @@ def test_the_resilient_profile_turns_every_mechanism_on() -> None:
     assert m.timeout_s <= 2.0 and m.attempts == 2
 
 
-def test_the_fragile_profile_turns_them_off_with_a_long_timeout() -> None:
+def test_the_fragile_profile_turns_them_off_and_waits_without_a_timeout() -> None:
     m = RouterSettings(profile="fragile").mechanisms()
     assert (m.health_routing, m.breakers, m.failover, m.retry_budget) == (False,) * 4
-    assert m.timeout_s >= 30 and m.attempts >= 5
+    assert m.timeout_s is None and m.attempts >= 5
+    assert RouterSettings(profile="fragile", router_timeout_s=30).mechanisms().timeout_s == 30
 
 
 def test_each_mechanism_is_its_own_switch() -> None:

@@ -25,7 +25,7 @@ def test_list_shows_every_built_in() -> None:
     assert "120,000" in output
     assert "~45,000 (open)" in output
     assert "28m40s" in output
-    assert "3: provider, network" in output
+    assert "4: provider, network" in output
 
 
 def test_show_prints_yaml_and_timeline() -> None:

@@ -64,7 +64,7 @@ def test_fault_params_and_target_for_the_journal() -> None:
 def test_scale_and_duration_scale() -> None:
     scenario = load_scenario("provider-meltdown").with_overrides(scale=0.02, duration_scale=0.1)
     assert scenario.peak_players == 2400
-    assert scenario.planned_duration_s == pytest.approx(120)
+    assert scenario.planned_duration_s == pytest.approx(132)
     start, end = scenario.fault_window(1)
     assert start == pytest.approx(54.0)
     assert end == pytest.approx(72.0)

@@ -45,7 +45,11 @@ JSON_HEADERS = {"Content-Type": "application/json"}
 
 class Upstream:
     def __init__(
-        self, name: str, pool: HttpPool, timeout_s: float, metrics: GatewayMetrics | None = None
+        self,
+        name: str,
+        pool: HttpPool,
+        timeout_s: float | None,
+        metrics: GatewayMetrics | None = None,
     ) -> None:
         self.name = name
         self.pool = pool
@@ -71,8 +75,9 @@ class Upstream:
             response = await self._send(method, path, body, sent, idempotent)
         except RequestTimeout as error:
             self._count(operation, "timeout")
+            limit = self.timeout_s or 0.0  # only a call with a timeout times out
             raise Unavailable(
-                f"{self.name}_timeout", f"{self.name} did not answer within {self.timeout_s:g} s"
+                f"{self.name}_timeout", f"{self.name} did not answer within {limit:g} s"
             ) from error
         except TransportError as error:
             self._count(operation, "connection")
