@@ -15,14 +15,17 @@ file                           from                             not known, left 
                                                                 series (highest CPU, errors)
 ``acked_transactions.jsonl``   ``load/acks-worker-N.jsonl``
 ``unacked_transactions.jsonl`` ``load/unacked-worker-N.jsonl``
+``platform_metrics.parquet``   ``platform_metrics.parts/``      the seconds after the last
+                                                                flush (at most 10)
 ============================== ================================ ===============================
 
 Never rebuilt: ``histograms.json`` (the workers' histograms never reached a file), the
 platform's audit and exports (they are taken after the run). A ``platform_metrics.parquet``
-its writer never closed has no footer and cannot be read: it is renamed
-``platform_metrics.parquet.torn`` (bytes kept). Last, ``meta.json`` gets what the run
-would have written at its end: ``started_at`` of the load's t = 0, an estimated
-``ended_at`` and an ``abort_reason`` that says the results were salvaged and from what.
+whose writer was never closed (runs of spikekit before the part files) has no footer and
+cannot be read: it is renamed ``platform_metrics.parquet.torn`` (bytes kept). Last,
+``meta.json`` gets what the run would have written at its end: ``started_at`` of the
+load's t = 0, an estimated ``ended_at`` and an ``abort_reason`` that says the results were
+salvaged and from what.
 Everything else of ``meta.json`` stays as it was.
 
 :func:`parse_live`, the ``*_table`` functions, :func:`run_end_t` and :func:`abort_reason`
@@ -35,6 +38,7 @@ import functools
 import json
 import math
 import os
+import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +61,7 @@ from spikekit.load.outputs import (
     TIMESERIES_SCHEMA,
 )
 from spikekit.load.recorder import ALL, SecondSummary
+from spikekit.telemetry.recorder import PARTS_DIR, merge_parts
 
 __all__ = ["LIVE", "LiveLog", "Salvage", "parse_live", "salvage"]
 
@@ -309,6 +314,20 @@ def _set_aside_unclosed_metrics(run_dir: Path, say: Say) -> list[str]:
     return [metrics.name]
 
 
+def _merge_metric_parts(run_dir: Path, say: Say) -> list[str]:
+    """``platform_metrics.parquet`` from the recorder's part files, when it is missing."""
+    parts = run_dir / PARTS_DIR
+    if not parts.is_dir():
+        return []
+    metrics = run_dir / files.PLATFORM_METRICS
+    if metrics.is_file():  # merged before the kill; only the parts were left
+        shutil.rmtree(parts, ignore_errors=True)
+        return []
+    count = merge_parts(parts, metrics)
+    say(f"rebuilt {metrics.name} from {count} part file(s) of {PARTS_DIR}/")
+    return [metrics.name]
+
+
 def salvage(run_dir: Path, say: Say = _quiet) -> Salvage | None:
     """Rebuild the missing results of a run whose process died; None when it did not.
 
@@ -349,9 +368,12 @@ def salvage(run_dir: Path, say: Say = _quiet) -> Salvage | None:
     from_live = _rebuild_from_live(run_dir, log, say)
     from_acks = _merge_acks(run_dir, say)
     set_aside = _set_aside_unclosed_metrics(run_dir, say)
+    from_parts = _merge_metric_parts(run_dir, say)
     notes: list[str] = []
     if from_acks:
         notes.append("acknowledgements merged from the workers' files")
+    if from_parts:
+        notes.append(f"platform metrics merged from {PARTS_DIR}/ (up to their last flush)")
     if set_aside:
         notes.append(f"platform metrics lost ({files.PLATFORM_METRICS} never closed)")
 
@@ -372,7 +394,7 @@ def salvage(run_dir: Path, say: Say = _quiet) -> Salvage | None:
         run_dir=run_dir,
         end_t=end_t,
         seconds=len(log.seconds),
-        rebuilt=(*from_live, *from_acks),
+        rebuilt=(*from_live, *from_acks, *from_parts),
         set_aside=tuple(set_aside),
         not_rebuilt=tuple(not_rebuilt),
         faults_still_on=tuple(f.fault_id for f in active_faults(events)),

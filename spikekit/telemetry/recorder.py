@@ -2,13 +2,16 @@
 
 Runs on its own thread in the orchestrating process (no gevent here) and
 writes ``platform_metrics.parquet`` in the long format of docs/run-directory.md:
-``t, service, metric, labels, value``. Row groups are flushed every
-``flush_every_s`` seconds; the file is complete once :meth:`stop` returns.
+``t, service, metric, labels, value``. Every ``flush_every_s`` seconds the rows so far
+go to a closed part file under ``platform_metrics.parts/``, so that a run killed
+mid-way keeps its metrics up to the last flush (:func:`merge_parts`, which ``spikekit
+report`` uses on a killed run); :meth:`stop` merges the parts into the one file.
 A target that does not answer in time gets ``up = 0`` for that second.
 """
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 from collections.abc import Sequence
@@ -26,6 +29,8 @@ from spikekit.telemetry.aliases import aliases_for
 from spikekit.telemetry.prometheus import LabelKey, Snapshot, label_text, parse, per_second
 
 FILE_NAME = "platform_metrics.parquet"
+PARTS_DIR = "platform_metrics.parts"  # one closed parquet file per flush, until merged
+_PART = "part-{:06d}.parquet"
 SCHEMA = pa.schema(
     [
         ("t", pa.int64()),
@@ -70,6 +75,7 @@ class PlatformRecorder:
         flush_every_s: int = 10,
     ) -> None:
         self.path = run_dir / FILE_NAME
+        self.parts = run_dir / PARTS_DIR
         self.targets = list(targets)
         self.processes = list(processes)
         self.started_at = started_at if started_at is not None else time.time()
@@ -81,27 +87,29 @@ class PlatformRecorder:
         self._rows: list[Row] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._writer: pq.ParquetWriter | None = None
+        self._parts_written = 0
+        self._started = False
         self.seconds_recorded = 0
 
     # -- lifecycle -------------------------------------------------------------------
 
     def start(self) -> PlatformRecorder:
-        self._writer = pq.ParquetWriter(self.path, SCHEMA)
+        self.parts.mkdir(parents=True, exist_ok=True)
+        self._started = True
         self._thread = threading.Thread(target=self._loop, name="platform-recorder", daemon=True)
         self._thread.start()
         return self
 
     def stop(self) -> None:
-        """Stop scraping and close the file; safe to call twice."""
+        """Stop scraping and write the file; safe to call twice."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
-        if self._writer is not None:
+        if self._started:
             self._flush()
-            self._writer.close()
-            self._writer = None
+            merge_parts(self.parts, self.path)
+            self._started = False
 
     def __enter__(self) -> PlatformRecorder:
         return self.start()
@@ -180,9 +188,33 @@ class PlatformRecorder:
             self._add(t, watched.service, "process_rss_mib", key, rss / 2**20)
 
     def _flush(self) -> None:
-        if not self._rows or self._writer is None:
+        if not self._rows or not self._started:
             return
         rows, self._rows = self._rows, []
         columns = list(zip(*rows, strict=True))
         table = pa.Table.from_arrays([pa.array(c) for c in columns], schema=SCHEMA)
-        self._writer.write_table(table)
+        self._parts_written += 1
+        _write_atomically(table, self.parts / _PART.format(self._parts_written))
+
+
+def _write_atomically(table: pa.Table, path: Path) -> None:
+    """Under its name only once complete: a kill leaves a ``.tmp`` file, never a torn part."""
+    tmp = path.with_name(path.name + ".tmp")
+    pq.write_table(table, tmp)
+    tmp.replace(path)
+
+
+def merge_parts(parts: Path, target: Path) -> int:
+    """Write the part files under ``parts`` into ``target`` in order, then remove ``parts``.
+
+    Returns the number of parts merged; with none, ``target`` is an empty table (the
+    schema, no rows).
+    """
+    files = sorted(parts.glob("part-*.parquet")) if parts.is_dir() else []
+    tmp = target.with_name(target.name + ".tmp")
+    with pq.ParquetWriter(tmp, SCHEMA) as writer:
+        for part in files:
+            writer.write_table(pq.read_table(part, schema=SCHEMA))
+    tmp.replace(target)
+    shutil.rmtree(parts, ignore_errors=True)
+    return len(files)

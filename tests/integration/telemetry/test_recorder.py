@@ -12,7 +12,12 @@ import pandas as pd
 
 from spikekit.reference_platform.spec import ServiceSpec, StackSpec, ToxiproxyMode
 from spikekit.reference_platform.supervisor import Stack
-from spikekit.telemetry.recorder import PlatformRecorder, ScrapeTarget, WatchedProcess
+from spikekit.telemetry.recorder import (
+    PARTS_DIR,
+    PlatformRecorder,
+    ScrapeTarget,
+    WatchedProcess,
+)
 
 GATEWAY = ServiceSpec(
     name="gateway", app="spikekit.reference_platform.gateway.app:create_app", needs=("redis",)
@@ -37,6 +42,10 @@ def test_records_every_second_and_notices_a_frozen_service(tmp_path: Path) -> No
                 time.sleep(2.5)
             finally:
                 os.kill(gateway.pid, signal.SIGCONT)
+            # while it runs, what it recorded is in closed part files: a kill loses little
+            parts = sorted((tmp_path / PARTS_DIR).glob("part-*.parquet"))
+            assert len(parts) >= 3 and pd.read_parquet(parts[0])["t"].min() == 0
+    assert not (tmp_path / PARTS_DIR).exists()  # merged into the one file at the stop
     table = pd.read_parquet(tmp_path / "platform_metrics.parquet")
     assert list(table.columns) == ["t", "service", "metric", "labels", "value"]
     up = table[table.metric == "up"].sort_values("t")

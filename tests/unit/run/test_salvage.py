@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 import psutil
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
@@ -25,6 +27,8 @@ from spikekit.run.salvage import (
     salvage,
     timeseries_table,
 )
+from spikekit.telemetry.recorder import PARTS_DIR
+from spikekit.telemetry.recorder import SCHEMA as METRICS
 
 T0 = 1_800_000_000.0  # the load's t = 0
 LOGIN, LOBBY = "POST /api/login", "GET /api/lobby"
@@ -214,6 +218,28 @@ def test_salvage_rebuilds_the_missing_files_and_marks_the_run_aborted(tmp_path: 
     assert set(generator["metric"]) == {"generator_cpu_percent", "generator_errors"}
     assert set(generator["labels"]) == {"node=all"}
     assert not list(run_dir.glob("*.salvage"))
+
+
+def test_platform_metrics_are_merged_from_the_recorders_part_files(tmp_path: Path) -> None:
+    run_dir = killed_run(tmp_path)
+    (run_dir / "platform_metrics.parquet").unlink()  # this recorder writes parts instead
+    parts = run_dir / PARTS_DIR
+    parts.mkdir()
+    for index, t in enumerate((0, 10), start=1):
+        rows = {"t": [t, t + 1], "service": ["wallet"] * 2, "metric": ["up"] * 2}
+        table = pa.table({**rows, "labels": ["", ""], "value": [1.0, 0.0]}, schema=METRICS)
+        pq.write_table(table, parts / f"part-{index:06d}.parquet")
+    (parts / "part-000003.parquet.tmp").write_bytes(b"PAR1")  # the kill came mid-write
+    said: list[str] = []
+    result = salvage(run_dir, say=said.append)
+    assert result is not None and "platform_metrics.parquet" in result.rebuilt
+    assert result.set_aside == ()
+    assert not parts.exists()
+    metrics = pd.read_parquet(run_dir / "platform_metrics.parquet")
+    assert metrics["t"].tolist() == [0, 1, 10, 11]
+    assert "platform metrics merged" in result.abort_reason
+    loaded = load_run(run_dir).platform_metrics
+    assert loaded[loaded["metric"] == "up"]["value"].tolist() == [1.0, 0.0, 1.0, 0.0]
 
 
 def test_the_salvaged_run_reports_aborted_with_its_partial_data(tmp_path: Path) -> None:
