@@ -93,7 +93,9 @@ def test_cache_evicts_the_least_recently_used() -> None:
 
 def test_resilient_profile_turns_every_mechanism_on() -> None:
     policy = AuthSettings(profile="resilient").policy
-    assert policy == Policy(rate_limits=True, validation_cache=True, verify_bound=8, hash_threads=2)
+    assert policy == Policy(
+        rate_limits=True, validation_cache=True, verify_bound=32, hash_threads=2
+    )
 
 
 def test_fragile_profile_turns_every_mechanism_off() -> None:
@@ -105,7 +107,7 @@ def test_fragile_profile_turns_every_mechanism_off() -> None:
 
 def test_each_mechanism_is_its_own_switch() -> None:
     policy = AuthSettings(profile="resilient", auth_rate_limits=False).policy
-    assert not policy.rate_limits and policy.validation_cache and policy.verify_bound == 8
+    assert not policy.rate_limits and policy.validation_cache and policy.verify_bound == 32
     policy = AuthSettings(profile="fragile", auth_bounded_verify=True, auth_verify_bound=3).policy
     assert policy.verify_bound == 3 and not policy.rate_limits
 
