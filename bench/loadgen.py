@@ -6,10 +6,13 @@ the other, 64 concurrent users or connections, no think time:
 
 - ``spikekit personas``: :func:`spikekit.load.run_load` with one worker and the real
   personas (login, lobby, launch, rounds, deposits — POSTs with JSON bodies, impatience,
-  acknowledged-transaction log, per-second HDR histograms sent to the master); the master
-  shares core 1. Counted from the load engine's own per-second summaries.
-- ``spikekit pooled user``: a ``FastHttpUser`` with the load engine's shared connection
-  pool (spikekit's ``configure_pool``), ``GET /``: the connection model without journeys.
+  acknowledged-transaction log, per-second HDR histograms sent to the master), sending
+  through spikekit's own HTTP client (:mod:`spikekit.load.client`), not Locust's
+  ``FastHttpSession``; the master shares core 1. Counted from the load engine's own
+  per-second summaries.
+- ``spikekit pooled user``: a Locust ``User`` sending ``GET /`` through the personas' own
+  client over the load engine's shared connection pool (spikekit's ``configure_pool``):
+  the client and connection model without journeys.
 - raw Locust ``FastHttpUser`` and ``HttpUser`` (``GET /``, one connection per user).
 - ``wrk`` (C, one thread) and ``bombardier`` (Go, fasthttp) — ``GET /``.
 
@@ -55,6 +58,9 @@ from spikekit.scenarios import Scenario
 
 TARGET_CORE, GENERATOR_CORE = 0, 1
 FACTS_FAST = 7_050  # req/s, raw Locust FastHttpUser on one core (FACTS.md)
+#: The personas through Locust's FastHttpSession, before their own client (this benchmark,
+#: 2026-11-27 11:32 UTC): personas req/s, raw Locust FastHttpUser req/s, paired ratio.
+BEFORE_OWN_CLIENT = (7_524, 9_417, 0.77)
 USERS = 64
 
 
@@ -256,7 +262,7 @@ def measure_personas(url: str, window: Window, work_dir: Path) -> Measurement:
 
 LABELS = {
     "spikekit-personas": "spikekit personas (run_load, 1 worker, real journeys)",
-    "locust-pooled": "spikekit pooled user (FastHttpUser + configure_pool, GET /)",
+    "locust-pooled": "spikekit pooled user (players' client + configure_pool, GET /)",
     "locust-fast": "raw Locust FastHttpUser",
     "locust-http": "raw Locust HttpUser",
     "wrk": "wrk 4.1 (1 thread)",
@@ -298,6 +304,26 @@ def _last(values: list[Measurement]) -> str:
         return "failed"
     m = values[-1]
     return f"{m.rate:,.0f} req/s, {m.failures} failures"
+
+
+def _per_run(by_rep: dict[str, dict[int, float]]) -> list[str]:
+    """Each run's personas and pooled user against raw Locust FastHttpUser, and the before."""
+    fast = by_rep.get("locust-fast", {})
+    notes = []
+    for name in ("spikekit-personas", "locust-pooled"):
+        runs = [
+            f"run {rep + 1}: {rate:,.0f} / {fast[rep]:,.0f} = {rate / fast[rep]:.2f}x"
+            for rep, rate in sorted(by_rep.get(name, {}).items())
+            if fast.get(rep)
+        ]
+        if runs:
+            notes.append(f"Per run, {LABELS[name]} / raw Locust FastHttpUser: {'; '.join(runs)}.")
+    personas, raw, ratio = BEFORE_OWN_CLIENT
+    notes.append(
+        f"Before the players' own HTTP client (through Locust's FastHttpSession, 2026-11-27): "
+        f"personas {personas:,} req/s against raw Locust FastHttpUser {raw:,}, {ratio:.2f}x."
+    )
+    return notes
 
 
 def _pct(value: float | None) -> str:
@@ -342,6 +368,11 @@ def _section(
         "`GET /`; the personas play their journeys (POSTs with JSON bodies, auth and client-"
         "address headers, answers parsed, impatience, acknowledgement log, per-second HDR "
         "histograms sent to the master).",
+        "And the HTTP client differs: raw Locust sends through its `FastHttpSession` "
+        "(geventhttpclient); spikekit's personas and pooled user through spikekit's own client "
+        "(`spikekit/load/client.py`, `http.py`: requests encoded straight to bytes, answers "
+        "parsed by httptools, the same bounded keep-alive pool semantics), which fires "
+        "Locust's request event itself, so Locust's statistics count both the same way.",
         "k6 is not used: this workplace's package list marks `go.k6.io/k6` do-not-use (AGPL); "
         "bombardier (MIT, Go, fasthttp) is the compiled peer beside wrk.",
         "When the target core is near 100 % busy the figure may be the target's limit, not the "
@@ -349,6 +380,7 @@ def _section(
         "lower bound of how much faster they are. Busy counts every process on the core, the "
         "other engineers' runs included (pinning keeps ours apart, not theirs).",
     ]
+    notes.extend(_per_run(by_rep))
     fast = rates.get("locust-fast")
     if fast:
         notes.append(

@@ -7,8 +7,9 @@ This is Locust as a library (``Environment`` + local runner), what the ``locust`
 runs minus its web UI and console printing.
 
 Kinds: ``fast`` (``FastHttpUser``, a connection per user), ``http`` (``HttpUser``,
-requests), ``pooled`` (``FastHttpUser`` sharing one pool built by spikekit's own
-``configure_pool``: the load engine's connection model without the personas' journeys).
+requests), ``pooled`` (a ``User`` sending through the personas' own client over one pool
+built by spikekit's ``configure_pool``: the load engine's client and connection model
+without the personas' journeys).
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ import sys
 import time
 
 import gevent
-from locust import FastHttpUser, HttpUser, constant, task
+from locust import FastHttpUser, HttpUser, User, constant, task
 from locust.env import Environment
 
-from spikekit.load.personas import Player, configure_pool
+from spikekit.load.client import PlayerClient
+from spikekit.load.personas import configure_pool, pools
 
 
 class Fast(FastHttpUser):
@@ -41,15 +43,21 @@ class Http(HttpUser):
         self.client.get("/")
 
 
-class Pooled(FastHttpUser):
+class Pooled(User):
     wait_time = constant(0)
+
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(environment)
+        assert self.host is not None
+        events = environment.events
+        self.http = PlayerClient(pools().for_url(self.host), self.host, events.request)
 
     @task
     def get(self) -> None:
-        self.client.get("/")
+        self.http.request("GET", "/", "/")
 
 
-KINDS: dict[str, type[FastHttpUser] | type[HttpUser]] = {
+KINDS: dict[str, type[User]] = {
     "fast": Fast,
     "http": Http,
     "pooled": Pooled,
@@ -67,7 +75,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.kind == "pooled":
         configure_pool(args.connections, network_timeout_s=30.0, connect_timeout_s=10.0)
-        Pooled.client_pool = Player.client_pool
     env = Environment(user_classes=[KINDS[args.kind]], host=args.host)
     runner = env.create_local_runner()
     runner.start(args.users, spawn_rate=max(args.users, 1) * 10)

@@ -14,6 +14,8 @@ into messages and exit codes (see :mod:`spikekit.cli.exit_codes`)::
     │   ├── FaultConfigError        a fault's parameters or target do not fit (also a ConfigError)
     │   └── UnsafeTargetError       a target outside 127.0.0.0/8 without --allow-target (also)
     ├── LoadError                   the load generator failed
+    ├── load.http.HttpFailure       a player's request got no usable answer (recorded, never
+    │                               raised): ConnectionClosed, BadAnswer, UnexpectedStatus
     ├── RunAborted                  a run ended early: stop condition, Ctrl-C (exit 3)
     └── (service domains of the reference platform, each its own subtree)
         ├── wallet.domain.WalletError         InvalidAmount, UnknownPlayer, TransactionMismatch,

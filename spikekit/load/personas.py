@@ -1,4 +1,4 @@
-"""The players, as Locust ``FastHttpUser`` classes (imported only in Locust processes).
+"""The players, as Locust ``User`` classes (imported only in Locust processes).
 
 Each persona is a small state machine: one Locust task, :meth:`Player.step`, performs the
 next action of its journey (one request and its retries), then the player thinks for the
@@ -9,7 +9,12 @@ finish their action and are never killed half-way through a wallet call (given
 ``stop_timeout`` above the network timeout).
 
 All users of a worker share one keep-alive connection pool (:func:`configure_pool`): an
-edge in front of the origin, not a socket per player (docs/load-model.md).
+edge in front of the origin, not a socket per player (docs/load-model.md). Players send
+through their own lean client (:mod:`spikekit.load.client`), not Locust's
+``FastHttpSession``, which cost them twice the CPU per request; the client fires Locust's
+``request`` event as ``FastHttpSession`` did, so Locust's statistics and the recorder see the
+same requests. ``Player`` is therefore a plain ``User``: a ``FastHttpUser`` would build, per
+player, a session, a user agent and a cookie jar that nothing uses.
 """
 
 from __future__ import annotations
@@ -20,13 +25,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from geventhttpclient.client import HTTPClientPool
-from locust import task
-from locust.contrib.fasthttp import FastHttpUser
+from locust import User, task
+from locust.exception import StopTest
 
 from spikekit.load.acks import AckKind, payment_ack, round_acks, unacked
+from spikekit.load.client import PlayerClient
 from spikekit.load.context import Identity, WorkerContext
-from spikekit.load.cookies import LeanCookieJar
+from spikekit.load.http import PoolLimits, Pools
 from spikekit.load.impatience import Reaction, classify, parse_retry_after
 from spikekit.load.pacing import LATE_MS, Pacer
 from spikekit.load.players import player_address
@@ -37,6 +42,7 @@ FALLBACK_GAMES = ("starburst-nova", "book-of-ra-redux")
 LEAVE_AFTER_FAILED_ROUNDS = 2  # a game that fails this often in a row: back to the lobby
 
 _context: WorkerContext | None = None
+_pools: Pools | None = None
 
 
 def set_context(context: WorkerContext) -> None:
@@ -50,14 +56,19 @@ def context() -> WorkerContext:
     return _context
 
 
-def configure_pool(connections: int, network_timeout_s: float, connect_timeout_s: float) -> None:
+def configure_pool(connections: int, network_timeout_s: float, connect_timeout_s: float) -> Pools:
     """Give every persona one shared pool of at most ``connections`` keep-alive sockets."""
-    Player.client_pool = HTTPClientPool(
-        concurrency=connections,
-        network_timeout=network_timeout_s,
-        connection_timeout=connect_timeout_s,
-        insecure=True,
-    )
+    global _pools
+    if _pools is not None:
+        _pools.close()
+    _pools = Pools(PoolLimits(connections, network_timeout_s, connect_timeout_s))
+    return _pools
+
+
+def pools() -> Pools:
+    if _pools is None:
+        raise RuntimeError("configure_pool() was not called: the players have no pool")
+    return _pools
 
 
 @dataclass(frozen=True)
@@ -80,7 +91,7 @@ class Game:
     family: str
 
 
-class Player(FastHttpUser):
+class Player(User):
     """What every persona does: log in, browse, play, pay — impatiently."""
 
     abstract = True
@@ -88,10 +99,11 @@ class Player(FastHttpUser):
     deposits: ClassVar[Sequence[int]] = (1000, 2000, 5000)
     deposit_chance: ClassVar[float] = 0.05
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        jar = LeanCookieJar()  # the same cookies, without CookieJar's cost when there are none
-        self.client.cookiejar = self.client.client.cookiejar = jar
+    def __init__(self, environment: Any) -> None:
+        super().__init__(environment)
+        if self.host is None:
+            raise StopTest("the players need the target's base URL (--host)")
+        self.http = PlayerClient(pools().for_url(self.host), self.host, environment.events.request)
 
     def on_start(self) -> None:
         ctx = context()
@@ -113,7 +125,7 @@ class Player(FastHttpUser):
         self.in_session = False
         self.pacer: Pacer | None = None
         self.first_request_due = False  # a paced action whose first request is not sent yet
-        # Locust copies it into every request's event: {LATE_MS: ms} when paced, else empty
+        # the client copies it into every request's event: {LATE_MS: ms} when paced, else empty
         self.request_context: dict[str, float] = {}
         if ctx.session_length_s is not None and not ctx.session_open():
             ctx.turned_away += 1
@@ -183,35 +195,27 @@ class Player(FastHttpUser):
         (its lateness goes along in the request's context); retries, and further requests
         of the same action, from their own send.
         """
-        headers = {"X-Forwarded-For": self.address}
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
+        self.http.identify(self.address, self.token)
+        answers = (*expect, *accept)  # the rest are failures, recorded as such
         slow_threshold_s = self.ctx.scenario.impatience.slow_threshold
         attempt = 0
         while True:
             began = time.perf_counter()
-            if self.pacer is not None:  # mutated in place: Locust copies it per request
+            if self.pacer is not None:  # mutated in place: the client copies it per request
                 late_s = self.pacer.lateness(began) if self.first_request_due else 0.0
                 self.request_context[LATE_MS] = late_s * 1000.0
                 self.first_request_due = False
-            with self.client.request(
-                method,
-                path,
-                name=name,
-                json=body,
-                headers=headers,
-                catch_response=True,
-                context=self.request_context,
-            ) as response:
-                status = int(response.status_code or 0)
-                ok = status in expect or status in accept
-                if ok:
-                    response.success()  # else: Locust keeps the status or socket error
-                    parsed = _json(response.content)
-                    retry_after = None  # only a failed answer's Retry-After is honoured
-                else:
-                    parsed = {}
-                    retry_after = _header(response.headers, "Retry-After")
+            reply = self.http.request(
+                method, path, name, body=body, ok=answers, context=self.request_context
+            )
+            status = reply.status  # 0: no answer (the reply carries the socket's error)
+            ok = reply.error is None  # status in expect or in accept
+            if ok:
+                parsed = _json(reply.body)
+                retry_after = None  # only a failed answer's Retry-After is honoured
+            else:
+                parsed = {}
+                retry_after = reply.header("Retry-After")
             elapsed = time.perf_counter() - began
             if status == 401:
                 self.token = self.session_id = None  # session lost: log in again
@@ -356,10 +360,3 @@ def _json(content: bytes | None) -> dict[str, Any]:
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
-
-
-def _header(headers: Any, name: str) -> str | None:
-    if not headers:
-        return None
-    value = headers.get(name)
-    return None if value is None else str(value)

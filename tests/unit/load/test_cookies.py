@@ -47,3 +47,13 @@ def test_a_cookie_the_site_sets_is_sent_back_as_a_stock_jar_does(header: str) ->
         jar.extract_cookies(answer, urllib.request.Request(URL))  # type: ignore[arg-type]
     assert [c.value for c in lean] == [c.value for c in stock] == ["abc123"]
     assert cookie_sent(lean) == cookie_sent(stock) == "edge=abc123"
+
+
+def test_the_client_side_calls_go_through_cookiejars_rules() -> None:
+    jar = LeanCookieJar()
+    assert jar.header_for(URL) is None
+    jar.take(URL, ["edge=abc123; Path=/api", "other=x; Path=/elsewhere"])
+    jar.take(URL, [])  # an answer without cookies changes nothing
+    assert jar.header_for(URL) == "edge=abc123"
+    assert jar.header_for("http://127.0.0.1:8080/elsewhere/x") == "other=x"
+    assert jar.header_for("http://other-host/api/lobby") is None
