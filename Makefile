@@ -4,19 +4,20 @@ VENV := .venv
 BIN := $(VENV)/bin
 TOOLS := .tools/bin
 TOXIPROXY_VERSION := v2.12.0
+ACTIONLINT_VERSION := v1.7.12
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo demo-compare test lint format bench bench-tools toxiproxy browser clean help
+.PHONY: install demo demo-compare test lint format bench bench-tools toxiproxy browser actionlint clean help
 
 help:
 	@echo "make demo    - install, then run the built-in spike demo on the embedded stack"
 	@echo "make demo-compare - provider-meltdown with the defences off, then on, compared"
 	@echo "make test    - install, then lint and run the whole test suite"
-	@echo "make lint    - ruff (lint + format check) and mypy --strict on spikekit/"
+	@echo "make lint    - ruff (lint + format check), mypy --strict on spikekit/, actionlint on examples/ci/"
 	@echo "make install - virtualenv, package with test extras, Toxiproxy"
 	@echo "make bench   - benchmarks under bench/"
 
-install: $(STAMP) toxiproxy browser
+install: $(STAMP) toxiproxy browser actionlint
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +43,17 @@ toxiproxy:
 		echo "  get it: install Go and re-run 'make install', or put toxiproxy-server on PATH"; \
 		echo "  (https://github.com/Shopify/toxiproxy/releases)"; \
 	fi
+
+# actionlint checks the CI workflow we ship (examples/ci/) the way GitHub would read it.
+# Built with Go once into .tools/bin; lint fails without it rather than skip the check.
+actionlint: $(TOOLS)/actionlint
+
+$(TOOLS)/actionlint:
+	@command -v go >/dev/null 2>&1 || { echo "actionlint needs Go to build (install Go, then re-run make)"; exit 1; }
+	@echo "building actionlint $(ACTIONLINT_VERSION) with go install"
+	@mkdir -p $(TOOLS) .tools/go-build
+	GOBIN=$(CURDIR)/.tools/go-build go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+	@mv .tools/go-build/actionlint $(TOOLS)/actionlint
 
 # A real Chromium for the report's browser test, from Debian's packages when it is missing.
 # Without apt-get we say how to get it and go on: that test is then skipped (CI sets
@@ -77,10 +89,11 @@ demo-compare: install
 test: install lint
 	$(BIN)/python -m pytest -q
 
-lint: $(STAMP)
+lint: $(STAMP) actionlint
 	$(BIN)/ruff check spikekit tests bench
 	$(BIN)/ruff format --check spikekit tests bench
 	$(BIN)/mypy
+	$(TOOLS)/actionlint examples/ci/*.yml
 
 format: $(STAMP)
 	$(BIN)/ruff format spikekit tests bench

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from locust import LoadTestShape
+from locust.runners import MasterRunner
 
 from spikekit.load.shape_driver import ShapeDriver
 
@@ -20,7 +21,12 @@ class ScenarioShape(LoadTestShape):
 
     def tick(self) -> tuple[int, float] | None:
         """Never ``None``: past the end the last level holds until the master ends the run
-        (it stops the players itself, just after the workers counted the last second)."""
+        (it stops the players itself, just after the workers counted the last second).
+
+        Locust's master divides the spawn rate among its workers: the shape's jumps are
+        spawned at the capacity of the workers connected now."""
+        if isinstance(self.runner, MasterRunner):
+            self.driver.use_workers(self.runner.worker_count)
         tick = self.driver.tick(self.get_run_time())  # type: ignore[no-untyped-call]
         if tick is not None:
             self.last = (tick.users, tick.spawn_rate)

@@ -8,8 +8,12 @@ Locust's ``LoadTestShape.tick()`` returns ``(users, spawn_rate)``; the adapter i
 - **Open model**: every arrival is a new Locust user that plays *one* session of
   ``session_length`` and then goes idle (it never stops, so Locust's worker does not
   replace it). Users are therefore the *cumulative* arrivals, spawned at the arrival rate:
-  ``tick(t) = (arrivals in [0, t + 1), rate(t))``. Players in a session follow Little's
-  law; that is the target compared with the players actually in a session.
+  ``tick(t) = (arrivals in [0, t + 1), max(rate(t), arrivals in [t, t + 1)))``. Players
+  in a session follow Little's law; that is the target compared with the players
+  actually in a session.
+
+The closed shape spawns its jumps (the run's start, a step) at what the workers can
+spawn: the adapter tells the driver how many workers the master has (:meth:`use_workers`).
 """
 
 from __future__ import annotations
@@ -19,9 +23,16 @@ from spikekit.scenarios.shape import MIN_SPAWN_RATE
 
 
 class ShapeDriver:
-    def __init__(self, scenario: Scenario) -> None:
+    def __init__(self, scenario: Scenario, *, workers: int = 1) -> None:
         self.scenario = scenario
-        self.shape: ClosedShape | OpenShape = shape_for(scenario)
+        self.workers = workers
+        self.shape: ClosedShape | OpenShape = shape_for(scenario, workers=workers)
+
+    def use_workers(self, workers: int) -> None:
+        """Spawn the shape's jumps at what ``workers`` workers can spawn (from now on)."""
+        if workers >= 1 and workers != self.workers:
+            self.workers = workers
+            self.shape = shape_for(self.scenario, workers=workers)
 
     @property
     def is_open(self) -> bool:
@@ -47,7 +58,8 @@ class ShapeDriver:
         if rate is None:
             return None
         arrivals = self.shape.curve.integral(0.0, t + 1.0)
-        return Tick(round(arrivals), max(MIN_SPAWN_RATE, rate))
+        coming = self.shape.curve.integral(t, t + 1.0)  # a rising ramp: above rate(t)
+        return Tick(round(arrivals), max(MIN_SPAWN_RATE, rate, coming))
 
     def target_players(self, t: float) -> int:
         """Players that should be playing at ``t`` (0 past the end)."""

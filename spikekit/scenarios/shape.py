@@ -4,6 +4,17 @@ No Locust here: :meth:`ClosedShape.tick` has the signature of Locust's
 ``LoadTestShape.tick`` (``(users, spawn_rate)`` or ``None`` at the end), and a thin
 adapter in :mod:`spikekit.load` calls it. ``scale`` multiplies levels and rates,
 ``duration_scale`` stretches time. Also: how many Locust workers a ramp needs.
+
+The spawn rate handed to Locust (the *total* across workers: Locust's master divides it
+among them, ``locust/runners.py`` ``MasterRunner.start``):
+
+- a **jump** of the target — the run's start (from no players to the first level) or a
+  ``step`` stage — is spawned at what the workers can spawn, :func:`spawn_capacity`
+  (:data:`SPAWN_RATE_PER_CORE` per worker), from the second before the jump until a
+  second after it should have been spawned;
+- otherwise the **slope** of the curve (a ramp keeps its own rate), never below the
+  steepest slope so far (players a loaded generator could not start during a ramp are
+  caught up on the hold that follows) nor below :data:`MIN_SPAWN_RATE`.
 """
 
 from __future__ import annotations
@@ -17,10 +28,18 @@ from typing import NamedTuple
 from spikekit.scenarios.model import Scenario
 from spikekit.scenarios.stages import ClosedLoad, OpenLoad, Ramp
 
-#: Users Locust's spawner started per second on one core of this machine (FACTS.md).
+#: Users one Locust worker process (one core) spawns per second on this machine:
+#: "Locust spawn rate achieved on one core: about 2,900 users/s" (FACTS.md, 2026-11-27).
 SPAWN_RATE_PER_CORE = 2900.0
 #: The slowest spawn rate handed to Locust (a rate of 0 would never reach the target).
 MIN_SPAWN_RATE = 1.0
+
+
+def spawn_capacity(workers: int) -> float:
+    """Users per second that ``workers`` Locust worker processes can spawn together."""
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    return SPAWN_RATE_PER_CORE * workers
 
 
 class Tick(NamedTuple):
@@ -51,12 +70,25 @@ class Segment:
         return float(low * (high / low) ** u)
 
 
+@dataclass(frozen=True)
+class Jump:
+    """The level changing at once at ``at_s`` by ``size`` (signed): a step stage."""
+
+    at_s: float
+    size: float
+
+
 class Curve:
     """A piecewise curve from stages; ``level(t)`` is ``None`` from the end on."""
 
     def __init__(self, segments: Sequence[Segment]) -> None:
         self.segments = tuple(segments)
         self.end_s = self.segments[-1].end_s if self.segments else 0.0
+        self._jumps = tuple(
+            Jump(s.start_s, s.end_level - s.start_level)
+            for s in self.segments
+            if s.ramp is Ramp.STEP and s.end_level != s.start_level
+        )
 
     @classmethod
     def from_stages(
@@ -99,6 +131,20 @@ class Curve:
         now = self.clamped(t)
         return max(abs(now - self.clamped(t - 1.0)), abs(self.clamped(t + 1.0) - now))
 
+    def jumps(self) -> tuple[Jump, ...]:
+        """The step stages that change the level, where they jump."""
+        return self._jumps
+
+    def smooth(self, t: float) -> float:
+        """:meth:`clamped` without its jumps: what the ramps alone added."""
+        jumped = sum(j.size for j in self._jumps if j.at_s <= t)
+        return self.clamped(t) - jumped
+
+    def slope(self, t: float) -> float:
+        """Like :meth:`rate`, for the ramps only (steps count as holds)."""
+        now = self.smooth(t)
+        return max(abs(now - self.smooth(t - 1.0)), abs(self.smooth(t + 1.0) - now))
+
     def peak(self) -> float:
         return max((max(s.start_level, s.end_level) for s in self.segments), default=0.0)
 
@@ -118,15 +164,32 @@ class Curve:
 
 
 class ClosedShape:
-    """Concurrent players over time (the closed model)."""
+    """Concurrent players over time (the closed model), spawned by ``workers`` workers."""
 
-    def __init__(self, load: ClosedLoad, *, scale: float = 1.0, duration_scale: float = 1.0):
+    def __init__(
+        self,
+        load: ClosedLoad,
+        *,
+        scale: float = 1.0,
+        duration_scale: float = 1.0,
+        workers: int = 1,
+    ):
         stages = [(s.duration, float(s.players), s.ramp) for s in load.stages]
         self.curve = Curve.from_stages(
             load.start_players, stages, scale=scale, duration_scale=duration_scale
         )
-        seconds = (self.curve.rate(float(s)) for s in range(math.ceil(self.curve.end_s) + 1))
+        self.spawn_capacity = spawn_capacity(workers)
+        start = Jump(0.0, self.curve.clamped(-1.0))  # from no players to the first level
+        self.jumps = tuple(j for j in (start, *self.curve.jumps()) if j.size != 0)
+        self._windows = [self._window(j) for j in self.jumps]
+        seconds = (self.curve.slope(float(s)) for s in range(math.ceil(self.curve.end_s) + 1))
         self._steepest_so_far = list(itertools.accumulate(seconds, max))
+
+    def _window(self, jump: Jump) -> tuple[float, float]:
+        """When a jump is spawned at capacity: from the second before it (Locust ticks
+        once a second) until a second after the workers should have spawned it."""
+        seconds = math.ceil(abs(jump.size) / self.spawn_capacity)
+        return jump.at_s - 1.0, jump.at_s + seconds + 1.0
 
     @property
     def duration_s(self) -> float:
@@ -139,16 +202,19 @@ class ClosedShape:
     def tick(self, t: float) -> Tick | None:
         """Target users and spawn rate at run time ``t`` s; ``None`` once the shape has ended.
 
-        The spawn rate never drops below the steepest ramp so far: players a loaded
+        Around a jump (the run's start, a step) the rate is the workers' capacity. Else
+        it is the ramp's slope, never below the steepest ramp so far: players a loaded
         generator could not start in time during the ramp are caught up at that rate on
         the hold that follows, not at one per second.
         """
         users = self.target_players(t)
         if users is None:
             return None
+        if any(start <= t < end for start, end in self._windows):
+            return Tick(users, max(self.spawn_capacity, self.curve.slope(t)))
         second = min(max(int(t), 0), len(self._steepest_so_far) - 1)
         catch_up = self._steepest_so_far[second] if self._steepest_so_far else 0.0
-        return Tick(users, max(MIN_SPAWN_RATE, self.curve.rate(t), catch_up))
+        return Tick(users, max(MIN_SPAWN_RATE, self.curve.slope(t), catch_up))
 
     def peak_players(self) -> int:
         return round(self.curve.peak())
@@ -194,12 +260,13 @@ class OpenShape:
         return max(MIN_SPAWN_RATE, self.curve.peak())
 
 
-def shape_for(scenario: Scenario) -> ClosedShape | OpenShape:
-    """The scenario's shape with its ``scale`` and ``duration_scale`` applied."""
-    scales = {"scale": scenario.scale, "duration_scale": scenario.duration_scale}
+def shape_for(scenario: Scenario, *, workers: int = 1) -> ClosedShape | OpenShape:
+    """The scenario's shape with its ``scale`` and ``duration_scale`` applied, its jumps
+    spawned at what ``workers`` Locust workers can spawn."""
+    scale, duration_scale = scenario.scale, scenario.duration_scale
     if isinstance(scenario.load, OpenLoad):
-        return OpenShape(scenario.load, **scales)
-    return ClosedShape(scenario.load, **scales)
+        return OpenShape(scenario.load, scale=scale, duration_scale=duration_scale)
+    return ClosedShape(scenario.load, scale=scale, duration_scale=duration_scale, workers=workers)
 
 
 def workers_needed(

@@ -8,6 +8,7 @@ import pytest
 
 from spikekit.scenarios.shape import (
     MIN_SPAWN_RATE,
+    SPAWN_RATE_PER_CORE,
     ClosedShape,
     OpenShape,
     Tick,
@@ -57,15 +58,19 @@ def test_exponential_from_zero_and_down_to_zero() -> None:
 
 def test_step_jumps_at_the_start_of_its_stage() -> None:
     shape = ClosedShape(closed(("60s", 100, "step"), ("30s", 500, "step")))
-    assert shape.tick(0) == Tick(100, 100.0)
-    assert shape.tick(30) == Tick(100, 100.0)  # never slower than the steepest step so far
-    assert shape.tick(59) == Tick(100, 400.0)  # looks one second ahead
-    assert shape.tick(60) == Tick(500, 400.0)
-    assert shape.tick(61) == Tick(500, 400.0)
+    capacity = SPAWN_RATE_PER_CORE  # one worker
+    assert shape.tick(0) == Tick(100, capacity)  # the run's start: at what a worker spawns
+    assert shape.tick(30) == Tick(100, MIN_SPAWN_RATE)  # a step is no ramp to catch up on
+    assert shape.tick(59) == Tick(100, capacity)  # looks one second ahead
+    assert shape.tick(60) == Tick(500, capacity)
+    assert shape.tick(61) == Tick(500, capacity)
+    assert shape.tick(62) == Tick(500, MIN_SPAWN_RATE)
 
 
-def test_a_flat_start_spawns_at_the_minimum_rate() -> None:
+def test_an_empty_start_spawns_at_the_minimum_rate() -> None:
     shape = ClosedShape(closed(("60s", 0, "linear"), ("60s", 0, "linear")))
+    assert shape.jumps == ()
+    assert shape.tick(0) == Tick(0, MIN_SPAWN_RATE)
     assert shape.tick(30) == Tick(0, MIN_SPAWN_RATE)
 
 
