@@ -6,7 +6,9 @@ into messages and exit codes (see :mod:`spikekit.cli.exit_codes`)::
 
     SpikekitError
     ├── ConfigError                 bad usage or configuration (exit 2)
-    │   └── ScenarioError           a scenario file is invalid: file, field path, expectation
+    │   ├── ScenarioError           a scenario file is invalid: file, field path, expectation
+    │   └── InputLimitError         a user file or value is past a safety bound (bytes, YAML
+    │                               nodes after aliases, nesting depth): fail fast, exit 2
     ├── StackError                  the bundled platform could not start, stop or be found
     │   └── ServiceStartError       one service/backing process failed to become healthy
     ├── ToxiproxyError              the Toxiproxy API refused or did not answer
@@ -52,6 +54,20 @@ class ScenarioError(ConfigError):
         lines = [f"{file}: invalid scenario"]
         lines += [f"  {path or '<root>'}: {expected}" for path, expected in problems]
         super().__init__("\n".join(lines))
+
+
+class InputLimitError(ConfigError):
+    """A user file or value is past a safety bound; nothing in it was built.
+
+    ``source`` names the file (or option), ``where`` the place in it (``""`` for the
+    whole of it) and ``limit`` the bound, worded as what was expected.
+    """
+
+    def __init__(self, source: str, where: str, limit: str) -> None:
+        self.source = source
+        self.where = where
+        self.limit = limit
+        super().__init__(f"{source}: {where or '<root>'}: {limit}")
 
 
 class StackError(SpikekitError):

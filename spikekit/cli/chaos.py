@@ -26,30 +26,41 @@ from spikekit.chaos.journal import (
     JournalEvent,
     RunEnded,
     RunStarted,
+    read_journal,
 )
 from spikekit.chaos.registry import build_fault, catalog, fault_class
 from spikekit.chaos.revert import journal_path, revert_from_journal
 from spikekit.chaos.run import ChaosRun
 from spikekit.chaos.schedule import MonotonicClock, ScheduledFault, Scheduler
 from spikekit.cli import console
+from spikekit.cli.checks import check_json_file
+from spikekit.cli.params import Duration, Host, KeyValue, PathOf, Url, probe_folder
 from spikekit.errors import ChaosError, ConfigError
 from spikekit.reference_platform.control import running_state
 from spikekit.scenarios.durations import format_duration, parse_duration
 from spikekit.scenarios.faults import FAULT_TYPES, FaultBase
 from spikekit.scenarios.loader import load_scenario
 from spikekit.scenarios.timeline import timeline
+from spikekit.scenarios.untrusted import MAX_JOURNAL_BYTES, safe_load_yaml
 
 app = typer.Typer(help="Inject, plan and revert faults.", no_args_is_help=True)
 
 StateDir = Annotated[
     Path,
     typer.Option(
-        "--state-dir", envvar="SPIKEKIT_STATE_DIR", help="State folder of 'spikekit platform up'."
+        "--state-dir",
+        envvar="SPIKEKIT_STATE_DIR",
+        parser=PathOf(),
+        help="State folder of 'spikekit platform up'.",
     ),
 ]
 AllowTarget = Annotated[
     list[str] | None,
-    typer.Option("--allow-target", help="A host off this machine faults may touch (repeatable)."),
+    typer.Option(
+        "--allow-target",
+        parser=Host(),
+        help="A host off this machine faults may touch (repeatable).",
+    ),
 ]
 DEFAULT_STATE_DIR = Path(".spikekit/platform")
 
@@ -88,7 +99,13 @@ def _spec(fault: str, target: str | None, params: list[str], duration: float | N
         key, sep, text = item.partition("=")
         if not sep or not key:
             raise ConfigError(f"--param {item!r}: expected KEY=VALUE, e.g. latency_ms=200")
-        data[key.strip()] = yaml.safe_load(text) if text else ""
+        name = key.strip()
+        try:
+            data[name] = safe_load_yaml(text, f"--param {name}") if text else ""
+        except yaml.YAMLError as error:
+            raise ConfigError(f"--param {name}: {text!r} is not valid YAML ({error})") from None
+        except ValueError as error:  # a date 2001-13-45, an int of 5,000 digits
+            raise ConfigError(f"--param {name}: {text!r}: {error}") from None
     if model.target_field is not None:
         if target is not None:
             data[model.target_field] = target
@@ -118,8 +135,8 @@ def _context(state_dir: Path, toxiproxy: str | None, allow: list[str]) -> ChaosC
         return ChaosContext.for_platform(state_dir, guard=guard, toxiproxy_url=toxiproxy)
     if toxiproxy is None:
         raise ConfigError(
-            f"no platform is running from {state_dir}: start one (spikekit platform up --detach) "
-            "or give --toxiproxy URL for a platform of your own"
+            f"no platform is running from --state-dir {state_dir}: start one (spikekit platform "
+            "up --detach) or give --toxiproxy URL for a platform of your own"
         )
     return ChaosContext(guard=guard, toxiproxy_url=toxiproxy)
 
@@ -144,14 +161,20 @@ def inject(
         str | None, typer.Option(help="Link, service, consumer, stream, provider or container.")
     ] = None,
     param: Annotated[
-        list[str] | None, typer.Option("--param", help="KEY=VALUE parameter (repeatable).")
+        list[str] | None,
+        typer.Option("--param", parser=KeyValue(), help="KEY=VALUE parameter (repeatable)."),
     ] = None,
     duration: Annotated[
-        str | None, typer.Option(help="How long, e.g. 30s (default: until Ctrl-C).")
+        str | None,
+        typer.Option(parser=Duration(), help="How long, e.g. 30s (default: until Ctrl-C)."),
     ] = None,
     state_dir: StateDir = DEFAULT_STATE_DIR,
-    journal: Annotated[Path | None, typer.Option(help="Journal file to append to.")] = None,
-    toxiproxy: Annotated[str | None, typer.Option(help="Your own Toxiproxy API URL.")] = None,
+    journal: Annotated[
+        Path | None, typer.Option(parser=PathOf("file"), help="Journal file to append to.")
+    ] = None,
+    toxiproxy: Annotated[
+        str | None, typer.Option(parser=Url(), help="Your own Toxiproxy API URL.")
+    ] = None,
     allow_target: AllowTarget = None,
 ) -> None:
     """Put one fault on the running platform, in the foreground; it is reverted at the end."""
@@ -162,11 +185,12 @@ def inject(
     if seconds == 0:
         raise ConfigError("--duration: more than 0 s, or leave it out for until Ctrl-C")
     spec = _spec(fault, target, param or [], seconds)
+    path = journal or state_dir / "chaos" / JOURNAL_FILE
+    probe_folder(path.parent, "--journal" if journal else "--state-dir", keep=False)
     ctx = _context(state_dir, toxiproxy, allow_target or [])
     fault_id = f"{fault.replace('.', '-')}-{time.strftime('%Y%m%dT%H%M%S')}"
     chaos_fault = build_fault(spec, ctx, fault_id=fault_id, duration_s=seconds)
     chaos_fault.check()
-    path = journal or state_dir / "chaos" / JOURNAL_FILE
     length = f"for {format_duration(seconds)}" if seconds else "until Ctrl-C"
     console.progress(f"{chaos_fault.description} {length}; journal: {path}")
     with Journal(path) as sink:
@@ -205,10 +229,23 @@ def revert(
     state_dir: StateDir = DEFAULT_STATE_DIR,
     allow_target: AllowTarget = None,
 ) -> None:
-    """Revert every fault a crashed run or inject left on, from its journal."""
+    """Revert every fault a crashed run or inject left on, from its journal.
+
+    Exits 0 when the journal has nothing left on (or everything was reverted), 2 when
+    there is no journal to revert from, 3 when a revert failed (run it again).
+    """
     if not all_:
         raise ConfigError("say --all: every fault still on in the journal is reverted")
-    source = journal_path(path or state_dir / "chaos" / JOURNAL_FILE)
+    given = path or state_dir / "chaos" / JOURNAL_FILE
+    if not given.exists():
+        where = "PATH" if path is not None else "--state-dir"
+        raise ConfigError(f"{where} {given}: no journal there, so nothing to revert from")
+    try:
+        source = journal_path(given)
+        check_json_file(source, max_bytes=MAX_JOURNAL_BYTES)
+        read_journal(source)  # a file that is not a journal is the user's to fix
+    except ChaosError as error:
+        raise ConfigError(str(error)) from None
     outcomes = revert_from_journal(source, ChaosContext(guard=TargetGuard(allow_target or [])))
     if not outcomes:
         console.info(f"nothing to revert: every fault in {source} is off")
@@ -217,7 +254,7 @@ def revert(
         [e.fault_id, e.target, "ok" if e.ok else "FAILED", (e.outcome or e.error or "")]
         for e in outcomes
     ]
-    console.table(f"Reverted from {source}", ["fault", "target", "", "outcome"], rows)
+    console.table(f"Reverted from {source}", ["fault", "target", "result", "outcome"], rows)
     failed = [e.fault_id for e in outcomes if not e.ok]
     if failed:
         raise ChaosError("revert", f"could not revert {', '.join(failed)}; run it again")
@@ -226,14 +263,28 @@ def revert(
 @app.command()
 def plan(
     scenario: Annotated[str, typer.Argument(help="A built-in scenario name or a YAML file.")],
+    json: Annotated[bool, typer.Option("--json", help="Machine-readable.")] = False,
 ) -> None:
     """Print the scenario's timeline of load and faults; touches nothing."""
     loaded = load_scenario(scenario)
     for spec in loaded.faults:
         fault_class(spec.type)
+    if json:
+        console.print_json(
+            {
+                "scenario": loaded.name,
+                "planned_duration_s": loaded.planned_duration_s,
+                "timeline": [
+                    {"start_s": e.start_s, "end_s": e.end_s, "kind": e.kind, "text": e.text}
+                    for e in timeline(loaded)
+                ],
+                "stop_conditions": [s.model_dump(mode="json") for s in loaded.stop_conditions],
+            }
+        )
+        return
     rows = [[e.when, e.kind, e.text] for e in timeline(loaded)]
     title = f"{loaded.name}: {format_duration(loaded.planned_duration_s)}"
-    console.table(title, ["when", "", "what"], rows, no_wrap=["when"])
+    console.table(title, ["when", "kind", "what"], rows, no_wrap=["when"])
     for stop in loaded.stop_conditions:
         side = "below" if stop.is_floor else "above"
         console.info(

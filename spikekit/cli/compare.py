@@ -9,6 +9,7 @@ import typer
 
 from spikekit.cli import console
 from spikekit.cli.exit_codes import ExitCode
+from spikekit.cli.params import Number, PathOf, probe_folder
 from spikekit.cli.report import salvage_killed_run
 from spikekit.errors import ConfigError
 
@@ -18,23 +19,35 @@ def compare(
     run_b: Annotated[Path, typer.Argument(help="The run to judge against A.", show_default=False)],
     tolerance: Annotated[
         float,
-        typer.Option(help="Relative worsening allowed before a number counts as a regression."),
+        typer.Option(
+            parser=Number(float, min=0),
+            help="Relative worsening allowed before a number counts as a regression.",
+        ),
     ] = 0.1,
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="Comparison HTML to write (default: RUN_B/compare.html)."),
+        typer.Option(
+            "--out",
+            parser=PathOf("file"),
+            help="Comparison HTML to write (default: RUN_B/compare.html).",
+        ),
     ] = None,
 ) -> None:
     """Compare two runs: what got worse in B and what got better; exit 1 when B regressed."""
-    if tolerance < 0:
-        raise ConfigError(f"--tolerance must be >= 0, got {tolerance}")
+    if out is not None:
+        probe_folder(out.parent, "--out", keep=True)
     from spikekit.reports.build import summarise  # pandas/matplotlib only when needed
     from spikekit.reports.compare import change_text, compare_summaries, write_compare_html
 
     for run_dir in (run_a, run_b):
         salvage_killed_run(run_dir)  # a killed run is compared as the aborted run it was
     comparison = compare_summaries(summarise(run_a), summarise(run_b), tolerance)
-    path = write_compare_html(comparison, out or run_b / "compare.html")
+    try:
+        path = write_compare_html(comparison, out or run_b / "compare.html")
+    except OSError as error:
+        where = "--out" if out is not None else "RUN_B"
+        reason = error.strerror or str(error)
+        raise ConfigError(f"{where} {out or run_b}: cannot write compare.html ({reason})") from None
     rows = [[d.label, change_text(d)] for d in comparison.regressions]
     if rows:
         console.banner("REGRESSED", f"{len(rows)} regression(s) beyond {tolerance:.0%}", "bad")

@@ -13,12 +13,15 @@ from typing import Annotated
 import typer
 
 from spikekit.cli import console
+from spikekit.cli.params import PathOf
 from spikekit.cli.run import run
 from spikekit.scenarios.target import Profile
 
 
 def demo(
-    out: Annotated[Path, typer.Option(help="Folder for the run directory.")] = Path("runs"),
+    out: Annotated[
+        Path, typer.Option(parser=PathOf(), help="Folder for the run directory.")
+    ] = Path("runs"),
     profile: Annotated[Profile, typer.Option(help="Defences on or off.")] = Profile.RESILIENT,
 ) -> None:
     """Run the built-in spike demo on the bundled platform and print where the report is."""

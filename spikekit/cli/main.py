@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperGroup, _main
 
 from spikekit import __version__
 from spikekit.cli import (
@@ -20,12 +21,18 @@ from spikekit.cli import (
     scenarios,
     worker,
 )
-from spikekit.cli.exit_codes import exit_code_for
+from spikekit.cli.exit_codes import ExitCode, exit_code_for
 from spikekit.errors import SpikekitError
 
 
 class _SpikekitGroup(TyperGroup):
-    """Turns every :class:`SpikekitError` into one message and the documented exit code."""
+    """Turns every :class:`SpikekitError` into one message and the documented exit code
+    (:mod:`spikekit.cli.exit_codes`); Ctrl-C outside a run is "aborted" (3), not 130.
+
+    A bad option value is printed as Click prints it, on one line (``Error: Invalid value
+    for '--scale': '-1': expected a number > 0 and <= 100``) rather than in a Rich panel
+    that wraps at 80 columns; help stays Rich.
+    """
 
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]  # vendored click type
         try:
@@ -33,6 +40,29 @@ class _SpikekitGroup(TyperGroup):
         except SpikekitError as error:
             console.error(str(error))
             raise typer.Exit(int(exit_code_for(error))) from None
+        except KeyboardInterrupt:
+            console.error("interrupted")
+            raise typer.Exit(int(ExitCode.ABORTED)) from None
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        return _main(
+            self,
+            args=args,
+            prog_name=prog_name,
+            complete_var=complete_var,
+            standalone_mode=standalone_mode,
+            windows_expand_args=windows_expand_args,
+            rich_markup_mode=None,  # errors on one line; help is formatted per command
+            **extra,
+        )
 
 
 app = typer.Typer(

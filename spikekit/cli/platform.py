@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from spikekit.cli import console
+from spikekit.cli.params import Dsn, KeyValue, Number, PathOf, probe_folder
 from spikekit.errors import ConfigError, StackError
 from spikekit.reference_platform import control
 from spikekit.reference_platform.population import DEFAULT_PLAYERS
@@ -26,6 +27,7 @@ StateDir = Annotated[
     typer.Option(
         "--state-dir",
         envvar="SPIKEKIT_STATE_DIR",
+        parser=PathOf(),
         help="Folder holding the platform's data, logs and stack.json.",
     ),
 ]
@@ -67,17 +69,26 @@ def up(
         Profile.RESILIENT
     ),
     replicas: Annotated[
-        list[str] | None, typer.Option(help="SERVICE=COUNT, e.g. gateway=2 (repeatable).")
+        list[str] | None,
+        typer.Option(
+            parser=KeyValue("SERVICE=COUNT, e.g. gateway=2", count=True),
+            help="SERVICE=COUNT, e.g. gateway=2 (repeatable).",
+        ),
     ] = None,
     toxiproxy: Annotated[
         ToxiproxyMode, typer.Option(help="Put Toxiproxy on every link: auto, on (required), off.")
     ] = ToxiproxyMode.AUTO,
     players: Annotated[
-        int, typer.Option(min=0, help="Players to seed: funded accounts and logins (0: none).")
+        int,
+        typer.Option(
+            parser=Number(int, min=0, max=10_000_000),
+            help="Players to seed: funded accounts and logins (0: none).",
+        ),
     ] = DEFAULT_PLAYERS,
 ) -> None:
     """Start PostgreSQL, Redis, Toxiproxy and the platform's services on 127.0.0.1."""
     counts = _parse_replicas(replicas or [])
+    probe_folder(state_dir, "--state-dir", keep=True)
     spec: StackSpec = default_stack().with_options(
         profile=profile, toxiproxy=toxiproxy, players=players
     )
@@ -126,7 +137,9 @@ def status(
         if current.toxiproxy_api:
             rows.append(["toxiproxy", "", current.toxiproxy_api, f"{len(current.links)} links"])
         console.table(
-            f"platform ({current.profile}, {current.status})", ["", "PID", "URL", "health"], rows
+            f"platform ({current.profile}, {current.status})",
+            ["service", "PID", "URL", "health"],
+            rows,
         )
     if not current.running:
         raise typer.Exit(1)
@@ -147,10 +160,14 @@ def audit(
     state_dir: StateDir = DEFAULT_STATE_DIR,
     json: Annotated[bool, typer.Option("--json", help="Print audit.json to stdout.")] = False,
     dsn: Annotated[
-        str | None, typer.Option(help="Audit this database instead of the running platform's.")
+        str | None,
+        typer.Option(parser=Dsn(), help="Audit this database instead of the running platform's."),
     ] = None,
     grace: Annotated[
-        float, typer.Option(min=0.0, help="Seconds: rounds active this recently are in play.")
+        float,
+        typer.Option(
+            parser=Number(float, min=0), help="Seconds: rounds active this recently are in play."
+        ),
     ] = 0.0,
 ) -> None:
     """Audit the wallet: ledger vs balances, no transaction applied twice, no negative
@@ -159,8 +176,10 @@ def audit(
 
     if dsn is None:
         state = control.running_state(state_dir)
-        if state is None:
-            raise StackError(f"no platform is running from {state_dir} (or give --dsn)")
+        if state is None:  # nothing to audit: a usage error
+            raise ConfigError(
+                f"no platform is running from --state-dir {state_dir} (or give --dsn)"
+            )
         dsn = state.backing_address("postgres")
         if dsn is None:
             raise StackError("the running platform has no PostgreSQL")

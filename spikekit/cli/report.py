@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from spikekit.cli import console
+from spikekit.cli.checks import check_run_dir
 
 _TONE = {"PASSED": "good", "DEGRADED": "warn", "FAILED": "bad"}
 
@@ -40,9 +41,13 @@ def report(
 
 
 def salvage_killed_run(run_dir: Path) -> None:
-    """Rebuild the results a killed run never wrote (if it was killed), and say what."""
+    """Rebuild the results a killed run never wrote (if it was killed), and say what.
+
+    The run directory is untrusted: its small files are bounds-checked first.
+    """
     from spikekit.run.salvage import salvage
 
+    check_run_dir(run_dir)
     salvaged = salvage(run_dir, say=console.progress)
     if salvaged is not None:
         console.warn(

@@ -9,6 +9,7 @@ import typer
 
 from spikekit.chaos.journal import FaultError, FaultInjected, FaultReverted, JournalEvent
 from spikekit.cli import console
+from spikekit.cli.params import PORT, Host, Number, PathOf, Url, Workers, probe_folder
 from spikekit.errors import ConfigError
 from spikekit.load.options import plan_workers
 from spikekit.load.recorder import SecondSummary
@@ -19,6 +20,9 @@ from spikekit.scenarios.target import PlatformTarget, Profile
 from spikekit.scenarios.timeline import timeline
 
 _TONE = {"PASSED": "good", "DEGRADED": "warn", "FAILED": "bad"}
+SCALE = Number(float, min=0, min_open=True, max=100)  # the scenario's own bounds
+SEED = Number(int, min=0, max=2**63 - 1)
+COUNT = Number(int, min=0, max=10_000_000)
 
 
 def _workers(value: str) -> int | Literal["auto"]:
@@ -45,6 +49,16 @@ def _dry_run(options: RunOptions) -> None:
     )
     if plan.warning:
         console.warn(plan.warning)
+    from spikekit.load.feasibility import GAP, predict
+
+    feasibility = predict(scenario, plan.workers + options.remote_workers)
+    console.info(
+        f"predicted tracking error {feasibility.tracking.relative:.2%} "
+        f"({feasibility.workers} workers spawn {feasibility.capacity_per_s:,.0f} users/s; "
+        f"{len(feasibility.gap_seconds)} s more than {GAP:.0%} off the target)"
+    )
+    for warning in feasibility.warnings():
+        console.warn(f"the shape cannot be followed: {warning}")
     rows = [
         [format_duration(e.start_s), format_duration(e.end_s) if e.end_s else "end", e.kind, e.text]
         for e in timeline(scenario)
@@ -107,44 +121,62 @@ def _show(outcome: RunOutcome) -> None:
 def run(
     scenario: Annotated[str, typer.Argument(help="A built-in scenario name or a YAML file.")],
     scale: Annotated[
-        float | None, typer.Option(help="Multiply player counts (0.01 = 1 % of the spike).")
+        float | None,
+        typer.Option(parser=SCALE, help="Multiply player counts (0.01 = 1 % of the spike)."),
     ] = None,
     duration_scale: Annotated[
-        float | None, typer.Option(help="Multiply every duration and fault offset.")
+        float | None,
+        typer.Option(parser=SCALE, help="Multiply every duration and fault offset."),
     ] = None,
     profile: Annotated[
         Profile | None, typer.Option(help="Bundled platform with its defences on or off.")
     ] = None,
     target: Annotated[
-        str | None, typer.Option(help="Base URL of your own platform (instead of the bundled).")
+        str | None,
+        typer.Option(parser=Url(), help="Base URL of your own platform (instead of the bundled)."),
     ] = None,
-    out: Annotated[Path, typer.Option(help="Folder for run directories.")] = Path("runs"),
-    workers: Annotated[str, typer.Option(help="Locust worker processes, or 'auto'.")] = "auto",
+    out: Annotated[Path, typer.Option(parser=PathOf(), help="Folder for run directories.")] = Path(
+        "runs"
+    ),
+    workers: Annotated[
+        str, typer.Option(parser=Workers(), help="Locust worker processes, or 'auto'.")
+    ] = "auto",
     dry_run: Annotated[bool, typer.Option(help="Print the plan; start nothing.")] = False,
     allow_target: Annotated[
-        list[str] | None, typer.Option(help="Allow load and faults on this non-local host.")
+        list[str] | None,
+        typer.Option(parser=Host(), help="Allow load and faults on this non-local host."),
     ] = None,
     toxiproxy: Annotated[
-        str | None, typer.Option(help="Your Toxiproxy API URL (platforms of your own).")
+        str | None,
+        typer.Option(parser=Url(), help="Your Toxiproxy API URL (platforms of your own)."),
     ] = None,
-    seed: Annotated[int | None, typer.Option(help="Random seed (default: the scenario's).")] = None,
+    seed: Annotated[
+        int | None, typer.Option(parser=SEED, help="Random seed (default: the scenario's).")
+    ] = None,
     players: Annotated[
-        int | None, typer.Option(min=0, help="Players to seed (default: the population).")
+        int | None,
+        typer.Option(parser=COUNT, help="Players to seed (default: the population)."),
     ] = None,
     remote_workers: Annotated[
-        int, typer.Option(min=0, help="Wait for this many `spikekit worker` on other machines.")
+        int,
+        typer.Option(parser=COUNT, help="Wait for this many `spikekit worker` on other machines."),
     ] = 0,
     master_bind: Annotated[
-        str, typer.Option(help="Address the Locust master listens on (0.0.0.0 for remotes).")
+        str,
+        typer.Option(
+            parser=Host(), help="Address the Locust master listens on (0.0.0.0 for remotes)."
+        ),
     ] = "127.0.0.1",
     master_port: Annotated[
-        int | None, typer.Option(help="Port of the Locust master (default: a free one).")
+        int | None,
+        typer.Option(parser=PORT, help="Port of the Locust master (default: a free one)."),
     ] = None,
 ) -> None:
     """Run a spike scenario: platform, load, faults; then the report and the verdict.
 
-    Exit codes: 0 passed (or degraded and recovered), 1 an SLO, a recovery or the wallet
-    audit failed, 2 usage or configuration error, 3 aborted (stop condition, Ctrl-C).
+    Exit codes (spikekit.cli.exit_codes): 0 passed (or degraded and recovered), 1 an SLO,
+    a recovery or the wallet audit failed, 2 usage or configuration error (checked before
+    anything starts), 3 aborted (stop condition, Ctrl-C) or the platform could not start.
     """
     from spikekit.run.orchestrator import SpikeRun  # pandas, matplotlib only when running
 
@@ -164,6 +196,8 @@ def run(
         master_bind=master_bind,
         master_port=master_port,
     )
+    options.resolve()  # every override checked (ConfigError naming the option) first
+    probe_folder(out, "--out", keep=not dry_run)
     if dry_run:
         _dry_run(options)
         return

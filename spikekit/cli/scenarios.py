@@ -23,13 +23,24 @@ NameOrPath = Annotated[str, typer.Argument(help="A built-in scenario name or a Y
 
 
 @app.command("list")
-def list_() -> None:
+def list_(json: Annotated[bool, typer.Option("--json", help="Machine-readable.")] = False) -> None:
     """List the built-in scenarios."""
     rows = []
+    entries = []
     for name in builtin_names():
         scenario = load_scenario(name)
         families = ", ".join(dict.fromkeys(fault.family.value for fault in scenario.faults))
         faults = f"{len(scenario.faults)}: {families}" if scenario.faults else "-"
+        entries.append(
+            {
+                "name": name,
+                "description": " ".join(scenario.description.split()),
+                "peak_players": scenario.peak_players,
+                "open": scenario.is_open,
+                "duration_s": scenario.planned_duration_s,
+                "faults": [fault.type for fault in scenario.faults],
+            }
+        )
         rows.append(
             [
                 name,
@@ -39,26 +50,40 @@ def list_() -> None:
                 faults,
             ]
         )
+    if json:
+        console.print_json(entries)
+        return
     columns = ["name", "description", "peak players", "duration", "faults"]
     console.table("Built-in scenarios", columns, rows, no_wrap=["name", "duration"])
 
 
 @app.command()
 def show(name_or_path: NameOrPath) -> None:
-    """Print a scenario's YAML and its timeline."""
+    """Print a scenario's YAML and its timeline.
+
+    Into a pipe or a file the output is the YAML verbatim with the summary and the
+    timeline as comments after it: ``scenarios show NAME > mine.yaml`` validates.
+    """
     source = read_source(name_or_path)
     scenario = parse_scenario(source.text, source.label)
-    console.info(f"# {source.label}")
-    console.code(source.text, "yaml")
     shape = shape_for(scenario)
-    console.info("")
-    console.info(
+    summary = (
         f"{scenario.name}: {format_duration(scenario.planned_duration_s)}, peak "
         f"{_peak(scenario)} players, scale {scenario.scale:g}, duration scale "
         f"{scenario.duration_scale:g}, steepest ramp {shape.max_spawn_rate():,.0f} users/s "
         f"({workers_for(scenario)} Locust worker(s) at ~2,900 users/s each)"
     )
     rows = [[entry.when, entry.kind, entry.text] for entry in timeline(scenario)]
+    if not console.is_terminal():
+        text = source.text if source.text.endswith("\n") else source.text + "\n"
+        notes = [summary, "Timeline:", *("  ".join(row) for row in rows)]
+        comments = "".join(f"# {' '.join(note.splitlines())}\n" for note in notes)
+        console.raw(f"# {source.label}\n{text}{comments}")
+        return
+    console.info(f"# {source.label}")
+    console.code(source.text, "yaml")
+    console.info("")
+    console.info(summary)
     console.table("Timeline", ["when", "what", "detail"], rows, no_wrap=["when"])
 
 

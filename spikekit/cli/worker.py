@@ -16,6 +16,7 @@ from typing import Annotated
 
 import typer
 
+from spikekit.cli.params import PORT, Host, Number, PathOf
 from spikekit.errors import ConfigError
 
 DEFAULT_MASTER_PORT = 5557
@@ -45,20 +46,31 @@ def worker_argv(
 
 
 def worker(
-    master: Annotated[str, typer.Option("--master", help="Host of the run's Locust master.")],
+    master: Annotated[
+        str, typer.Option("--master", parser=Host(), help="Host of the run's Locust master.")
+    ],
     master_port: Annotated[
-        int, typer.Option("--master-port", help="The master's port (LoadOptions.master_port).")
+        int,
+        typer.Option(
+            "--master-port", parser=PORT, help="The master's port (LoadOptions.master_port)."
+        ),
     ] = DEFAULT_MASTER_PORT,
     acks_file: Annotated[
         Path | None,
         typer.Option(
             "--acks-file",
+            parser=PathOf("file"),
             help="Where this machine logs acknowledged transactions "
             "(default ./spikekit-acks-HOST-PID.jsonl); copy it to the run directory.",
         ),
     ] = None,
     connections: Annotated[
-        int, typer.Option("--connections", min=1, help="Pooled connections to the target.")
+        int,
+        typer.Option(
+            "--connections",
+            parser=Number(int, min=1, max=100_000),
+            help="Pooled connections to the target.",
+        ),
     ] = 512,
 ) -> None:
     """Join a run as a Locust worker (Locust's distributed mode across machines)."""

@@ -6,6 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from pydantic import ValidationError
+
+from spikekit.errors import ConfigError
 from spikekit.scenarios import Scenario, load_scenario
 from spikekit.scenarios.target import PlatformTarget, Profile, UrlTarget
 
@@ -30,14 +33,43 @@ class RunOptions:
     master_port: int | None = None
 
     def resolve(self) -> Scenario:
-        """The scenario with the command line's overrides applied."""
-        scenario = load_scenario(self.scenario).with_overrides(
-            scale=self.scale, duration_scale=self.duration_scale, seed=self.seed
-        )
+        """The scenario with the command line's overrides applied.
+
+        An override the scenario refuses raises :class:`ConfigError` naming the option
+        (``--scale 50: ...``), never pydantic's ValidationError.
+        """
+        scenario = load_scenario(self.scenario)
+        try:
+            scenario = scenario.with_overrides(
+                scale=self.scale, duration_scale=self.duration_scale, seed=self.seed
+            )
+        except ValidationError as error:
+            raise ConfigError(self._override_message(error)) from None
         if self.target_url is not None:
-            target: PlatformTarget | UrlTarget = UrlTarget(url=self.target_url)
+            try:
+                target: PlatformTarget | UrlTarget = UrlTarget(url=self.target_url)
+            except ValidationError as error:
+                reason = "; ".join(str(e["msg"]) for e in error.errors())
+                raise ConfigError(f"--target {self.target_url}: {reason}") from None
             scenario = scenario.model_copy(update={"target": target})
         elif self.profile is not None and isinstance(scenario.target, PlatformTarget):
             target = scenario.target.model_copy(update={"profile": self.profile})
             scenario = scenario.model_copy(update={"target": target})
         return scenario
+
+    def _override_message(self, error: ValidationError) -> str:
+        """``--scale 50: <what the scenario expected>``, for the overrides given."""
+        given = {
+            "scale": ("--scale", self.scale),
+            "duration_scale": ("--duration-scale", self.duration_scale),
+            "seed": ("--seed", self.seed),
+        }
+        named = [f"{o} {v:g}" for o, v in given.values() if v is not None]
+        lines = []
+        for problem in error.errors():
+            field = str(problem["loc"][0]) if problem["loc"] else ""
+            option = given.get(field)
+            who = f"{option[0]} {option[1]:g}" if option else ", ".join(named) or self.scenario
+            msg = str(problem["msg"]).removeprefix("Value error, ")
+            lines.append(f"{who}: {msg} (scenario {self.scenario})")
+        return "; ".join(lines)

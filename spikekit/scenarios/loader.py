@@ -3,6 +3,9 @@
 Everything wrong with a file — YAML syntax, unknown fields, wrong types, inconsistent
 values — becomes ONE :class:`~spikekit.errors.ScenarioError` naming the file, each field
 path and what was expected, with the line it is on.
+
+Every file is untrusted (:mod:`spikekit.scenarios.untrusted`): it is read up to 1 MiB and
+its YAML is bounded in nodes (aliases expanded) and depth before any object is built.
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from spikekit.errors import ScenarioError
+from spikekit.errors import InputLimitError, ScenarioError
 from spikekit.scenarios.model import FieldPath, Scenario, dotted
 from spikekit.scenarios.problems import problems_from
+from spikekit.scenarios.untrusted import check_yaml, read_bounded
 
 SUFFIXES = (".yaml", ".yml")
 
@@ -50,7 +54,9 @@ def read_source(name_or_path: str | Path) -> ScenarioSource:
     path = Path(name_or_path)
     if isinstance(name_or_path, Path) or path.suffix in SUFFIXES or path.exists():
         try:
-            return ScenarioSource(str(path), path.read_text(encoding="utf-8"))
+            return ScenarioSource(str(path), read_bounded(path))
+        except InputLimitError as error:
+            raise ScenarioError(error.source, [(error.where, error.limit)]) from None
         except (OSError, UnicodeDecodeError) as error:
             reason = getattr(error, "strerror", None) or str(error)
             raise ScenarioError(str(path), [("", f"a readable UTF-8 file ({reason})")]) from None
@@ -72,12 +78,15 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
 def parse_scenario(text: str, source: str = "<string>") -> Scenario:
     """A validated scenario from YAML text; ``source`` names it in errors."""
     try:
+        check_yaml(text, source)  # before safe_load builds anything
         data = yaml.safe_load(text)
+    except InputLimitError as error:
+        raise ScenarioError(source, [(error.where, error.limit)]) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"
         raise ScenarioError(source, [(where, f"valid YAML: {error.problem}")]) from None
-    except yaml.YAMLError as error:
+    except (yaml.YAMLError, ValueError) as error:  # ValueError: a date 2001-13-45, 5,000 digits
         raise ScenarioError(source, [("", f"valid YAML: {error}")]) from None
     if not isinstance(data, dict):
         got = "an empty file" if data is None else type(data).__name__

@@ -11,10 +11,16 @@ from spikekit.cli.main import app
 from spikekit.errors import (
     ChaosError,
     ConfigError,
+    FaultConfigError,
+    InputLimitError,
+    LoadError,
     RunAborted,
     ScenarioError,
+    ServiceStartError,
     SpikekitError,
     StackError,
+    ToxiproxyError,
+    UnsafeTargetError,
 )
 
 runner = CliRunner()
@@ -39,8 +45,15 @@ def test_help_lists_the_commands() -> None:
         (ConfigError("bad"), ExitCode.USAGE),
         (ScenarioError("s.yaml", [("load.stages[0]", "a duration")]), ExitCode.USAGE),
         (RunAborted("stop condition"), ExitCode.ABORTED),
-        (StackError("postgres died"), ExitCode.FAILED),
-        (ChaosError("latency", "toxiproxy refused"), ExitCode.FAILED),
+        (InputLimitError("bomb.yaml", "", "at most 100,000 YAML nodes"), ExitCode.USAGE),
+        (FaultConfigError("network.latency", "no link 'x'"), ExitCode.USAGE),
+        (UnsafeTargetError("network.down", "refusing 10.0.0.1"), ExitCode.USAGE),
+        (StackError("postgres died"), ExitCode.ABORTED),  # the environment failed
+        (ServiceStartError("wallet", "port in use"), ExitCode.ABORTED),
+        (ToxiproxyError("connection refused"), ExitCode.ABORTED),
+        (ChaosError("latency", "toxiproxy refused"), ExitCode.ABORTED),
+        (LoadError("worker died"), ExitCode.ABORTED),
+        (SpikekitError("anything else"), ExitCode.ABORTED),
     ],
 )
 def test_exit_codes(error: SpikekitError, code: ExitCode) -> None:

@@ -76,4 +76,4 @@ def test_a_remote_toxiproxy_is_refused_without_allow_target(tmp_path: Path) -> N
 
 def test_revert_without_a_journal_says_so(tmp_path: Path) -> None:
     result = runner.invoke(root, ["chaos", "revert", "--all", str(tmp_path / "nope.jsonl")])
-    assert result.exit_code == 1 and "no journal" in result.output
+    assert result.exit_code == 2 and "no journal" in result.output  # nothing to act on
