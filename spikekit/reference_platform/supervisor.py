@@ -4,10 +4,18 @@ Start order: backing services, then Toxiproxy with one proxy per link between a
 service and a dependency, then the services (each pointed at its links), then
 wait until every ``/health`` answers 200. Every child dies with the supervisor
 (parent-death signal), and ``stop()`` runs on every exit path of ``with Stack``.
+
+Each start draws new keys (:class:`~.common.service_auth.StackKeys`): one per calling
+service and one wallet secret (and session secret) per studio, handed to each process
+in its ``SPIKEKIT_*`` variables: a caller gets its own key, a called service only the
+keys of the callers it accepts. They are saved as ``keys.json`` (0600) in the state
+folder for the owner's tools and tests while the stack runs, and removed when it
+stops; see docs/security.md.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -19,10 +27,17 @@ from spikekit.errors import ServiceStartError, StackError
 from spikekit.ports import LOOPBACK, free_port
 from spikekit.processes import ManagedProcess, spawn, wait_until
 from spikekit.reference_platform import state as state_file
+from spikekit.reference_platform.common.service_auth import (
+    StackKeys,
+    all_callers,
+    caller_of,
+    callers_of,
+)
 from spikekit.reference_platform.control_api import StackControl
 from spikekit.reference_platform.links import LinkPlan, Toxiproxy, plan_links
 from spikekit.reference_platform.population import seed_population
 from spikekit.reference_platform.postgres import PostgresServer
+from spikekit.reference_platform.providers.catalogue import STUDIOS
 from spikekit.reference_platform.redis_server import RedisServer
 from spikekit.reference_platform.spec import Backing, ServiceSpec, StackSpec
 from spikekit.reference_platform.state import (
@@ -33,6 +48,7 @@ from spikekit.reference_platform.state import (
 )
 
 HEALTH_TIMEOUT_S = 60.0
+STUDIO_PREFIX = "provider-"  # a studio's service is provider-<studio>
 
 
 def _info(process: ManagedProcess) -> ProcessInfo:
@@ -78,6 +94,8 @@ class Stack:
         self.replicas: list[_Replica] = []
         self.state: StackState | None = None
         self.seeded_players = 0
+        self.keys = _keys_for(spec)
+        self._keys_file: Path | None = None  # written by this stack, removed when it stops
 
     def __enter__(self) -> Stack:
         self.start()
@@ -111,6 +129,7 @@ class Stack:
                 f"(supervisor PID {previous.supervisor.pid}); run 'spikekit platform down' first"
             )
         self.state_dir.mkdir(parents=True, exist_ok=True)
+        self._keys_file = self.keys.save(self.state_dir)
 
     def _start_backing(self) -> None:
         if Backing.POSTGRES in self.spec.backing:
@@ -161,6 +180,20 @@ class Stack:
             SPIKEKIT_PROFILE=self.spec.profile.value,
         )
         env.update(self.links.env_for(service))
+        env.update(self.key_env(service.name))
+        return env
+
+    def key_env(self, name: str) -> dict[str, str]:
+        """The keys one service's processes are given: its own, and its callers'."""
+        env = {"SPIKEKIT_CALLER_KEYS": json.dumps(self.keys.verifier_keys(name))}
+        caller = caller_of(name)
+        env["SPIKEKIT_CALLER_KEY"] = self.keys.callers.get(caller, "")
+        if name == "wallet":
+            env["SPIKEKIT_WALLET_PROVIDER_SECRETS"] = json.dumps(self.keys.studios)
+        studio = name.removeprefix(STUDIO_PREFIX)
+        if name.startswith(STUDIO_PREFIX) and studio in self.keys.studios:
+            env["SPIKEKIT_PROVIDER_WALLET_SECRET"] = self.keys.studios[studio]
+            env["SPIKEKIT_PROVIDER_SESSION_SECRET"] = self.keys.sessions[studio]
         return env
 
     def _wait_healthy(self) -> None:
@@ -260,8 +293,21 @@ class Stack:
         for backing in (self.redis, self.postgres):
             if backing is not None:
                 backing.stop()
+        if self._keys_file is not None:  # spent: the next start draws new keys
+            self._keys_file.unlink(missing_ok=True)
+            self._keys_file = None
         if self.state is not None and self.state_dir.exists():
             self.save("stopped")
+
+
+def _keys_for(spec: StackSpec) -> StackKeys:
+    names = set(spec.names)
+    # the callers of the services here, running or not (a test may play the gateway)
+    callers = {c for n in names for c in callers_of(n)} | {caller_of(n) for n in names}
+    callers &= all_callers()
+    # every studio of the catalogue has a secret, run here or not (a test may play one)
+    studios = {n.removeprefix(STUDIO_PREFIX) for n in names if n.startswith(STUDIO_PREFIX)}
+    return StackKeys.generate(callers, studios | set(STUDIOS))
 
 
 def _own_create_time() -> float:

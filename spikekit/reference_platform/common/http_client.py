@@ -13,7 +13,9 @@ process as its own server, so that CPU is the service's capacity.
 Scope, deliberately narrow: plain ``http://`` to our own services, one request per
 connection at a time, keep-alive, a bounded number of connections (a semaphore), an
 overall deadline per request (waiting for a slot, connecting, writing and reading),
-unless the caller asks for none.
+unless the caller asks for none. With a :class:`~.service_auth.Signer` every request is
+signed once it holds its slot, right before it is written, so that a wait for a slot
+never makes a signature stale.
 A connection that timed out, failed or was cancelled is closed, never reused. A request
 on a reused idle connection that the server had already closed (no byte of answer) is
 sent once more on a fresh connection, as urllib3 and httpx do.
@@ -32,6 +34,8 @@ from typing import NoReturn
 from urllib.parse import urlsplit
 
 import httptools
+
+from spikekit.reference_platform.common.service_auth import Signer
 
 IDLE_MAX_S = 4.0  # below uvicorn's 5 s keep-alive timeout, so idle sockets are not raced
 
@@ -123,10 +127,15 @@ class HttpPool:
 
     ``slots``: a semaphore shared with other pools instead of one of its own — one
     budget of connections for several dependencies, i.e. no bulkhead between them.
+    ``signer``: the calling service's credentials, added to every request.
     """
 
     def __init__(
-        self, base_urls: list[str], size: int = 64, slots: asyncio.Semaphore | None = None
+        self,
+        base_urls: list[str],
+        size: int = 64,
+        slots: asyncio.Semaphore | None = None,
+        signer: Signer | None = None,
     ) -> None:
         if not base_urls:
             raise ValueError("HttpPool needs at least one base URL")
@@ -137,6 +146,7 @@ class HttpPool:
         self._slots = asyncio.Semaphore(size) if slots is None else slots
         self.size = size
         self.in_use = 0
+        self.signer = signer
 
     async def request(
         self,
@@ -154,9 +164,12 @@ class HttpPool:
         index = next(self._next)
         url = self.base_urls[index] + path
         host, port = self._targets[index]
-        data = _encode(method, path, f"{host}:{port}", body, headers or {})
         try:
             async with asyncio.timeout(timeout), self._slots:
+                sent = headers or {}
+                if self.signer is not None:
+                    sent = {**sent, **self.signer.headers(method, path, body)}
+                data = _encode(method, path, f"{host}:{port}", body, sent)
                 self.in_use += 1
                 try:
                     return await self._send(index, data, url)

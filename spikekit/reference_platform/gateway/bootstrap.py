@@ -2,7 +2,8 @@
 
 :func:`bootstrap` is pure wiring of given ports (unit tests pass fakes);
 :func:`connect` builds the real ones — one bounded connection pool per
-dependency over its ``SPIKEKIT_<DEP>_URLS`` (round robin; without bulkheads the pools
+dependency over its ``SPIKEKIT_<DEP>_URLS`` (round robin; the wallet's and payments'
+sign every call with the gateway's key; without bulkheads the pools
 share one budget of connections), a Redis client with
 a short timeout — and closes them on the way out. A dependency without URLs is
 :class:`~.adapters.clients.NotConfigured` (its routes answer 503), so a gateway
@@ -21,6 +22,7 @@ import redis.asyncio as aioredis
 from spikekit.reference_platform.auth.service_layer.cache import ValidationCache
 from spikekit.reference_platform.common.connections import redis_client
 from spikekit.reference_platform.common.http_client import HttpPool
+from spikekit.reference_platform.common.service_auth import caller_of, services_called_by
 from spikekit.reference_platform.gateway.adapters.clients import (
     AuthClient,
     NotConfigured,
@@ -112,11 +114,14 @@ async def connect(settings: GatewaySettings, metrics: GatewayMetrics) -> AsyncIt
     upstreams: dict[str, Upstream] = {}
     # without bulkheads one dependency's slow calls take every connection from the others
     shared = None if policy.bulkheads else asyncio.Semaphore(settings.gateway_pool_size)
+    signer = settings.signer()
+    signed = services_called_by(caller_of(settings.service))  # wallet and payments
     for name in ("auth", "wallet", "router", "payments"):
         urls = settings.base_urls(name)
         if urls:
             timeout = policy.router_timeout_s if name == "router" else policy.timeout_s
-            pool = HttpPool(urls, size=settings.gateway_pool_size, slots=shared)
+            sign = signer if name in signed else None
+            pool = HttpPool(urls, size=settings.gateway_pool_size, slots=shared, signer=sign)
             upstreams[name] = Upstream(name, pool, timeout, metrics)
 
     up = upstreams.get

@@ -101,6 +101,7 @@ async def connect(
     wallet = HttpWallet(
         settings.wallet_base_urls,
         timeout_s=timeout,
+        signer=settings.signer(),
         connections=settings.payments_wallet_connections,
         attempts=settings.payments_wallet_attempts,
     )

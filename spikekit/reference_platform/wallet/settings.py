@@ -10,7 +10,9 @@ from spikekit.reference_platform.settings import ServiceSettings
 from spikekit.reference_platform.wallet.domain import PAYMENTS
 
 PROVIDER_NAME = r"^[a-z][a-z0-9-]{0,31}$"
-# Secrets of the simulated studios; a real deployment sets SPIKEKIT_WALLET_PROVIDER_SECRETS.
+# Development secrets of the simulated studios, for a wallet started by hand: the stack
+# supervisor draws new ones at every start (SPIKEKIT_WALLET_PROVIDER_SECRETS), as a real
+# deployment sets its own. See docs/security.md.
 DEFAULT_PROVIDER_SECRETS = {
     "aurora": "aurora-wallet-secret",
     "blitz": "blitz-wallet-secret",

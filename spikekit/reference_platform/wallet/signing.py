@@ -20,7 +20,8 @@ def verify(secret: str, body: bytes, signature: str | None) -> bool:
     """True when ``signature`` is the body's signature (constant-time comparison)."""
     if not signature:
         return False
-    return hmac.compare_digest(sign(secret, body), signature.strip().lower())
+    # as bytes: compare_digest refuses a str with non-ASCII characters
+    return hmac.compare_digest(sign(secret, body).encode(), signature.strip().lower().encode())
 
 
 def signed_headers(secret: str, body: bytes) -> dict[str, str]:

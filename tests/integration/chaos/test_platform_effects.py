@@ -19,11 +19,11 @@ import redis
 
 from spikekit.chaos.context import ChaosContext
 from spikekit.chaos.registry import build_fault
+from spikekit.reference_platform.common.service_auth import GATEWAY, PAYMENTS
+from spikekit.reference_platform.common.signed_httpx import SignedAuth, StudioAuth
 from spikekit.reference_platform.spec import StackSpec, default_stack
 from spikekit.reference_platform.state import StackState
 from spikekit.reference_platform.supervisor import Stack
-from spikekit.reference_platform.wallet.settings import DEFAULT_PROVIDER_SECRETS
-from spikekit.reference_platform.wallet.signing import signed_headers
 from spikekit.scenarios.faults import DatabaseLock, QueueConsumerStall
 from spikekit.scenarios.faults.backing import Consumer
 
@@ -55,13 +55,17 @@ def url(state: StackState, service: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def wallet(state: StackState) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=url(state, "wallet"), timeout=15) as client:
-        client.put(f"/v1/players/{PLAYER}").raise_for_status()
+def wallet(state: StackState, stack: Stack) -> Iterator[httpx.Client]:
+    """The wallet; its provider API signed as the studio (the stack's own secrets)."""
+    studios = StudioAuth(stack.keys.studios)
+    with httpx.Client(base_url=url(state, "wallet"), timeout=15, auth=studios) as client:
+        opened = client.put(f"/v1/players/{PLAYER}", auth=SignedAuth(stack.keys.signer(GATEWAY)))
+        opened.raise_for_status()
         deposit = client.post(
             f"/v1/players/{PLAYER}/deposit",
             headers={"Idempotency-Key": "chaos-effects-funds"},
             json={"amount": 1_000_000},
+            auth=SignedAuth(stack.keys.signer(PAYMENTS)),
         )
         assert deposit.status_code == 200 and deposit.json()["code"] == "OK", deposit.text
         yield client
@@ -75,12 +79,12 @@ class Debit:
 
 
 def debit(wallet: httpx.Client, amount: int = 100) -> Debit:
-    """One signed bet, as a game provider sends it; timed."""
+    """One bet, as a game provider sends it (the ``wallet`` client signs it); timed."""
     tx = uuid.uuid4().hex
     body = json.dumps(
         {"player_id": PLAYER, "tx_id": f"tx-{tx}", "round_id": f"r-{tx}", "amount": amount}
     ).encode()
-    headers = signed_headers(DEFAULT_PROVIDER_SECRETS[PROVIDER], body)
+    headers = {"Content-Type": "application/json"}
     started = time.perf_counter()
     answer = wallet.post(f"/v1/providers/{PROVIDER}/debit", content=body, headers=headers)
     seconds = time.perf_counter() - started
@@ -154,12 +158,13 @@ def wait_for(condition: object, timeout: float) -> bool:
 
 
 def test_stalled_payment_workers_let_the_stream_grow_then_it_drains(
-    state: StackState, ctx: ChaosContext, wallet: httpx.Client
+    state: StackState, stack: Stack, ctx: ChaosContext, wallet: httpx.Client
 ) -> None:
     deposits = 25
     assert ctx.redis_url is not None
     queue = redis.Redis.from_url(ctx.redis_url, socket_timeout=5)
-    payments = httpx.Client(base_url=url(state, "payments"), timeout=5)
+    as_gateway = SignedAuth(stack.keys.signer(GATEWAY))
+    payments = httpx.Client(base_url=url(state, "payments"), timeout=5, auth=as_gateway)
     spec = QueueConsumerStall(type="queue.consumer_stall", at=0, consumer=Consumer.PAYMENTS)
     with queue, payments:
         assert wait_for(lambda: xlen(queue) == 0, 10), "the stream is not empty to start with"

@@ -52,10 +52,10 @@ from schemathesis.checks import (
 from schemathesis.core.result import Err, Ok
 
 from spikekit.reference_platform.auth.domain import seed_password, seed_player_id, seed_username
+from spikekit.reference_platform.common.service_auth import GATEWAY, PAYMENTS, StackKeys
 from spikekit.reference_platform.providers.catalogue import GAMES
 from spikekit.reference_platform.spec import ToxiproxyMode, default_stack
 from spikekit.reference_platform.supervisor import Stack
-from spikekit.reference_platform.wallet.settings import DEFAULT_PROVIDER_SECRETS
 from spikekit.reference_platform.wallet.signing import SIGNATURE_HEADER, sign
 
 # services in test order; provider-aurora stands for the three studios (same app factory)
@@ -117,15 +117,33 @@ OPERATIONS = _operations()
 
 
 class SigningSession(requests.Session):
-    """Signs a wallet provider call as the studio would: HMAC of the exact body bytes sent."""
+    """Signs as the platform's callers do, with the stack's keys: a wallet provider call as
+    the studio (HMAC of the exact body bytes), the wallet's player API and the payments API
+    as the service the permission matrix allows (docs/security.md)."""
+
+    def __init__(self, keys: StackKeys, service: str) -> None:
+        super().__init__()
+        self.keys = keys
+        self.service = service
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        match = re.match(r"/v1/providers/([^/]+)/", urlsplit(request.url or "").path)
-        secret = DEFAULT_PROVIDER_SECRETS.get(unquote(match[1])) if match else None
+        path = urlsplit(request.url or "").path
+        match = re.match(r"/v1/providers/([^/]+)/", path)
+        secret = self.keys.studios.get(unquote(match[1])) if match else None
         body = request.body or b""
         body = body.encode() if isinstance(body, str) else body
-        if secret is not None and isinstance(body, bytes):
+        if not isinstance(body, bytes):
+            return super().send(request, **kwargs)
+        caller = None
+        if self.service == "payments":
+            caller = GATEWAY
+        elif self.service == "wallet" and path.startswith("/v1/players/"):
+            caller = PAYMENTS if path.endswith(("/deposit", "/withdraw")) else GATEWAY
+        if secret is not None and self.service == "wallet":
             request.headers[SIGNATURE_HEADER] = sign(secret, body)
+        elif caller is not None:
+            signer = self.keys.signer(caller)
+            request.headers.update(signer.headers(request.method or "", request.path_url, body))
         return super().send(request, **kwargs)
 
 
@@ -174,7 +192,7 @@ def _variants(service: str, label: str, platform: Platform) -> list[dict[str, An
     """Fixed parts that get generated cases past authentication and lookups."""
     _, path = label.split(" ", 1)
     if service == "wallet" and path.startswith("/v1/providers/{provider}/"):
-        return [{"path_parameters": {"provider": p}} for p in DEFAULT_PROVIDER_SECRETS]
+        return [{"path_parameters": {"provider": p}} for p in platform.stack.keys.studios]
     if service == "wallet" and "{player_id}" in path:
         return [{"path_parameters": {"player_id": seed_player_id(PLAYER)}}]
     if service == "provider-aurora" and "{provider}" in path:
@@ -253,7 +271,7 @@ def test_no_generated_request_gets_a_server_error(
 ) -> None:
     url, log = platform.service(service)
     statuses: Counter[int] = Counter()
-    session = SigningSession()
+    session = SigningSession(platform.stack.keys, service)
 
     def send(case: Case) -> None:
         response = case.call_and_validate(base_url=url, session=session, checks=CHECKS)

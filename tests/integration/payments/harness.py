@@ -24,12 +24,13 @@ import httpx
 import pytest
 import redis
 
+from spikekit.reference_platform.common import service_auth
+from spikekit.reference_platform.common.service_auth import GATEWAY, StackKeys
+from spikekit.reference_platform.common.signed_httpx import SignedAuth, StudioAuth
 from spikekit.reference_platform.seed import SeedPlan, player_id, seed_accounts
 from spikekit.reference_platform.spec import Profile, ServiceSpec, StackSpec, ToxiproxyMode
 from spikekit.reference_platform.state import ServiceInfo, StackState
 from spikekit.reference_platform.supervisor import Stack
-from spikekit.reference_platform.wallet.settings import DEFAULT_PROVIDER_SECRETS
-from spikekit.reference_platform.wallet.signing import signed_headers
 
 PLAYERS = 60
 OPENING_BALANCE = 10_000
@@ -81,6 +82,30 @@ class Platform:
     def url(self, name: str) -> str:
         return self.service(name).url
 
+    @property
+    def keys(self) -> StackKeys:
+        return self.stack.keys
+
+    def as_gateway(self) -> SignedAuth:
+        return SignedAuth(self.keys.signer(GATEWAY))
+
+    def payments_keys(self) -> dict[str, Any]:
+        """The key settings of a payments process of this stack (for one run in-process)."""
+        return {
+            "caller_key": self.keys.callers[service_auth.PAYMENTS],
+            "caller_keys": self.keys.verifier_keys("payments"),
+        }
+
+    def payments_client(self, timeout: float = 10) -> httpx.Client:
+        """The payments API, called as the gateway calls it (signed with its key)."""
+        auth = SignedAuth(self.keys.signer(GATEWAY))
+        return httpx.Client(base_url=self.url("payments"), timeout=timeout, auth=auth)
+
+    def wallet_client(self, timeout: float = 10) -> httpx.Client:
+        """The wallet, its provider API signed as the studio the path names."""
+        auth = StudioAuth(self.keys.studios)
+        return httpx.Client(base_url=self.url("wallet"), timeout=timeout, auth=auth)
+
 
 @contextmanager
 def running_platform(
@@ -114,11 +139,15 @@ def players(count: int, first: int = 1) -> list[str]:
 
 
 async def submit_all(
-    base_url: str, path: str, bodies: list[dict[str, Any]], concurrency: int = 32
+    platform: Platform, path: str, bodies: list[dict[str, Any]], concurrency: int = 32
 ) -> list[httpx.Response]:
-    """POST every body concurrently (bounded); the answers in order."""
+    """POST every body to payments concurrently (bounded), as the gateway; the answers in
+    order."""
     gate = asyncio.Semaphore(concurrency)
-    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+    auth = SignedAuth(platform.keys.signer(GATEWAY))
+    async with httpx.AsyncClient(
+        base_url=platform.url("payments"), timeout=30, auth=auth
+    ) as client:
 
         async def one(body: dict[str, Any]) -> httpx.Response:
             async with gate:
@@ -198,7 +227,8 @@ def balances(platform: Platform, ids: list[str]) -> dict[str, int]:
 def signed_call(
     client: httpx.Client, operation: str, body: dict[str, Any], provider: str = "aurora"
 ) -> httpx.Response:
-    """A game provider's signed call to the wallet's seamless API."""
+    """A game provider's call to the wallet's seamless API (``client`` from
+    :meth:`Platform.wallet_client` signs it)."""
     raw = json.dumps(body).encode()
-    headers = signed_headers(DEFAULT_PROVIDER_SECRETS[provider], raw)
+    headers = {"Content-Type": "application/json"}
     return client.post(f"/v1/providers/{provider}/{operation}", content=raw, headers=headers)

@@ -58,9 +58,9 @@ def test_without_reclaim_a_killed_workers_deposits_are_never_applied(fragile: Pl
     ]
 
     async def submit_and_kill() -> list[httpx.Response]:
-        first = await submit_all(fragile.url("payments"), "/v1/deposits", bodies[:80])
+        first = await submit_all(fragile, "/v1/deposits", bodies[:80])
         await kill_when_busy(fragile, victim, worker["consumer"])  # mid-batch
-        return first + await submit_all(fragile.url("payments"), "/v1/deposits", bodies[80:])
+        return first + await submit_all(fragile, "/v1/deposits", bodies[80:])
 
     answers = asyncio.run(submit_and_kill())
     assert [a.status_code for a in answers] == [202] * len(bodies)
@@ -95,7 +95,7 @@ def test_without_reclaim_a_killed_workers_deposits_are_never_applied(fragile: Pl
     assert never_applied, "the killed worker's deposits never reached the wallet"
     assert all(stages[i] in ("pending", "authorized") for i in stuck)
     assert all(counts.get(i) == 1 for i in ids if stages[i] == "completed")
-    with httpx.Client(base_url=fragile.url("payments"), timeout=10) as client:
+    with fragile.payments_client() as client:
         views = [client.get(f"/v1/deposits/{i}").json() for i in sorted(stuck)[:5]]
     assert {v["status"] for v in views} == {"pending"}
     print(
@@ -114,6 +114,7 @@ def test_without_the_queue_a_deposit_waits_for_the_provider_and_times_out(
             profile="fragile",
             redis_url=redis_url,
             wallet_urls=fragile.url("wallet"),
+            **fragile.payments_keys(),
             payments_provider_latency_s=latency_s,
             payments_provider_jitter_s=0.0,
             payments_decline_rate=0.0,
@@ -122,7 +123,9 @@ def test_without_the_queue_a_deposit_waits_for_the_provider_and_times_out(
         app = create_app(settings)
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://payments") as c:
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://payments", auth=fragile.as_gateway()
+            ) as c:
                 body = {"player_id": "p000040", "amount": 250, "idempotency_key": uuid.uuid4().hex}
                 started = time.perf_counter()
                 answer = await c.post("/v1/deposits", json=body)

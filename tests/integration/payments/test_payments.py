@@ -35,13 +35,13 @@ def _key() -> str:
 def test_deposits_are_accepted_with_202_and_credited_exactly_once(platform: Platform) -> None:
     who = players(5, first=1)
     bodies = [{"player_id": p, "amount": 1_500, "idempotency_key": _key()} for p in who]
-    answers = asyncio.run(submit_all(platform.url("payments"), "/v1/deposits", bodies))
+    answers = asyncio.run(submit_all(platform, "/v1/deposits", bodies))
     assert [a.status_code for a in answers] == [202] * 5
     ids = [a.json()["deposit_id"] for a in answers]
     assert all(a.json()["status"] == "pending" for a in answers)
 
     stages = wait_until_final(platform, ids)
-    with httpx.Client(base_url=platform.url("payments"), timeout=10) as client:
+    with platform.payments_client() as client:
         views = [client.get(f"/v1/deposits/{i}").json() for i in ids]
     assert [v["status"] for v in views] == [stages[i] for i in ids]
     counts = ledger_counts(platform, ids)
@@ -61,7 +61,7 @@ def test_a_repeated_idempotency_key_returns_the_same_deposit_and_credits_once(
     platform: Platform,
 ) -> None:
     body = {"player_id": "p000010", "amount": 700, "idempotency_key": _key()}
-    answers = asyncio.run(submit_all(platform.url("payments"), "/v1/deposits", [body] * 20))
+    answers = asyncio.run(submit_all(platform, "/v1/deposits", [body] * 20))
     assert {a.status_code for a in answers} == {202}
     ids = {a.json()["deposit_id"] for a in answers}
     assert len(ids) == 1
@@ -72,7 +72,7 @@ def test_a_repeated_idempotency_key_returns_the_same_deposit_and_credits_once(
     assert ledger_counts(platform, [deposit_id]).get(deposit_id, 0) == (1 if credited else 0)
     assert balances(platform, ["p000010"])["p000010"] == OPENING_BALANCE + credited
 
-    with httpx.Client(base_url=platform.url("payments"), timeout=10) as client:
+    with platform.payments_client() as client:
         late = client.post("/v1/deposits", json=body)
         other_amount = client.post("/v1/deposits", json={**body, "amount": 701})
     assert late.status_code == 202 and late.json()["deposit_id"] == deposit_id
@@ -86,11 +86,11 @@ def test_withdrawals_debit_or_end_failed_on_insufficient_funds(platform: Platfor
         {"player_id": "p000020", "amount": 2_000, "idempotency_key": _key()},
         {"player_id": "p000021", "amount": OPENING_BALANCE + 1, "idempotency_key": _key()},
     ]
-    answers = asyncio.run(submit_all(platform.url("payments"), "/v1/withdrawals", bodies))
+    answers = asyncio.run(submit_all(platform, "/v1/withdrawals", bodies))
     assert [a.status_code for a in answers] == [202, 202]
     ok_id, short_id = (a.json()["withdrawal_id"] for a in answers)
     wait_until_final(platform, [ok_id, short_id])
-    with httpx.Client(base_url=platform.url("payments"), timeout=10) as client:
+    with platform.payments_client() as client:
         ok = client.get(f"/v1/withdrawals/{ok_id}").json()
         short = client.get(f"/v1/withdrawals/{short_id}").json()
         as_deposit = client.get(f"/v1/deposits/{ok_id}")
@@ -106,7 +106,7 @@ def test_withdrawals_debit_or_end_failed_on_insufficient_funds(platform: Platfor
 
 
 def test_an_unknown_player_ends_failed_with_the_wallets_reason(platform: Platform) -> None:
-    with httpx.Client(base_url=platform.url("payments"), timeout=10) as client:
+    with platform.payments_client() as client:
         answers = [
             client.post(
                 "/v1/withdrawals",
@@ -134,7 +134,7 @@ def test_bad_input_gets_a_4xx_json_error_never_a_500(platform: Platform) -> None
         ({"json": [good]}, 422),
         ({"content": b"x" * 10_000, "headers": JSON}, 413),
     ]
-    with httpx.Client(base_url=platform.url("payments"), timeout=10) as client:
+    with platform.payments_client() as client:
         for kwargs, status in cases:
             for path in ("/v1/deposits", "/v1/withdrawals"):
                 answer = client.post(path, **kwargs)  # type: ignore[arg-type]
@@ -148,6 +148,7 @@ def test_a_queue_over_its_bound_answers_503_with_retry_after(platform: Platform)
     settings = PaymentsSettings(
         redis_url=platform.state.backing_address("redis"),
         wallet_urls=platform.url("wallet"),
+        **platform.payments_keys(),
         payments_stream="payments.bound-test",  # no worker reads it
         payments_max_queue_depth=3,
     )
@@ -156,7 +157,9 @@ def test_a_queue_over_its_bound_answers_503_with_retry_after(platform: Platform)
         app = create_app(settings)
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://payments") as c:
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://payments", auth=platform.as_gateway()
+            ) as c:
                 bodies = [
                     {"player_id": "p000030", "amount": 10, "idempotency_key": f"bound-{n}"}
                     for n in range(5)
@@ -185,9 +188,9 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_applies_nothing_twice(
     before = balances(platform, who)
 
     async def submit_and_kill() -> list[httpx.Response]:
-        first = await submit_all(platform.url("payments"), "/v1/deposits", bodies[:120])
+        first = await submit_all(platform, "/v1/deposits", bodies[:120])
         await kill_when_busy(platform, victim, consumer)  # mid-batch
-        rest = await submit_all(platform.url("payments"), "/v1/deposits", bodies[120:])
+        rest = await submit_all(platform, "/v1/deposits", bodies[120:])
         return first + rest
 
     answers = asyncio.run(submit_and_kill())

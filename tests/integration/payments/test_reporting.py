@@ -80,7 +80,7 @@ def test_aggregates_match_the_bets_and_wins_put_through_the_wallet(platform: Pla
     before = _totals(_caught_up(platform, 0))
     who = players(8, first=1)
     rounds = [(p, 100 + 10 * n, (n % 3) * 150) for n, p in enumerate(who * 3)]
-    with httpx.Client(base_url=platform.url("wallet"), timeout=10) as client:
+    with platform.wallet_client() as client:
         for player, bet, win in rounds:
             _play_round(client, player, bet, win)
         _play_round(client, who[0], 333, 0, rollback=True)
@@ -118,7 +118,7 @@ def test_a_stopped_reporting_does_not_slow_the_wallet(platform: Platform) -> Non
     reporting = platform.service("reporting")
     counted = _totals(_caught_up(platform, 0))["bet_count"]
     who = players(10, first=20)
-    with httpx.Client(base_url=platform.url("wallet"), timeout=10) as client:
+    with platform.wallet_client() as client:
         running = [_play_round(client, who[n % 10], 50, 0) for n in range(60)]
         length_before = platform.redis.xlen("wallet.events")
         os.kill(reporting.pid, signal.SIGSTOP)

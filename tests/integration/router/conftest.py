@@ -14,6 +14,8 @@ import asyncpg
 import httpx
 import pytest
 
+from spikekit.reference_platform.common.service_auth import GATEWAY
+from spikekit.reference_platform.common.signed_httpx import SignedAuth
 from spikekit.reference_platform.seed import SeedPlan, seed_accounts
 from spikekit.reference_platform.spec import Profile, ServiceSpec, StackSpec, ToxiproxyMode
 from spikekit.reference_platform.supervisor import Stack
@@ -76,7 +78,11 @@ class Platform:
         return asyncio.run(fetch())
 
     def balance(self, player: str) -> int:
-        answer = httpx.get(f"{self.urls['wallet']}/v1/players/{player}/balance", timeout=10)
+        answer = httpx.get(
+            f"{self.urls['wallet']}/v1/players/{player}/balance",
+            timeout=10,
+            auth=SignedAuth(self.stack.keys.signer(GATEWAY)),  # as the gateway reads it
+        )
         answer.raise_for_status()
         return int(answer.json()["balance"])
 

@@ -11,10 +11,17 @@ from typing import Any
 import asyncpg
 import httpx
 
+from spikekit.reference_platform.common.service_auth import GATEWAY, PAYMENTS, Signer
+from spikekit.reference_platform.common.signed_httpx import SignedAuth
 from spikekit.reference_platform.seed import SeedPlan, seed_accounts
 from spikekit.reference_platform.wallet.entrypoints.app import create_app
 from spikekit.reference_platform.wallet.settings import DEFAULT_PROVIDER_SECRETS, WalletSettings
 from spikekit.reference_platform.wallet.signing import signed_headers
+
+# the keys of the wallet's two callers in these tests (a stack draws its own at start)
+CALLER_KEYS = {PAYMENTS: "payments-test-key", GATEWAY: "gateway-test-key"}
+AS_PAYMENTS = SignedAuth(Signer(PAYMENTS, CALLER_KEYS[PAYMENTS]))
+AS_GATEWAY = SignedAuth(Signer(GATEWAY, CALLER_KEYS[GATEWAY]))
 
 
 @asynccontextmanager
@@ -27,7 +34,8 @@ async def running_wallet(
     **overrides: Any,
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The wallet app, lifespan started, behind an in-process HTTP client; ``overrides``
-    are more settings (``wallet_batch_window_ms=5``)."""
+    are more settings (``wallet_batch_window_ms=5``). It accepts :data:`CALLER_KEYS`."""
+    overrides.setdefault("caller_keys", {c: [k] for c, k in CALLER_KEYS.items()})
     settings = WalletSettings(
         database_url=dsn,
         redis_url=redis_url,

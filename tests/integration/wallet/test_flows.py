@@ -10,7 +10,17 @@ import redis.asyncio as aioredis
 from spikekit.reference_platform.audit import audit
 from spikekit.reference_platform.redis_server import RedisServer
 
-from .harness import bet, call, cancel, query, running_wallet, scalar, seed
+from .harness import (
+    AS_GATEWAY,
+    AS_PAYMENTS,
+    bet,
+    call,
+    cancel,
+    query,
+    running_wallet,
+    scalar,
+    seed,
+)
 
 BALANCE = "SELECT balance FROM wallet.accounts WHERE player_id = $1"
 
@@ -77,15 +87,21 @@ def test_payments_deposit_and_withdraw_idempotently(wallet_dsn: str) -> None:
             deposits = await asyncio.gather(
                 *(
                     client.post(
-                        f"{url}/deposit", json={"amount": 5_000}, headers={"Idempotency-Key": "d1"}
+                        f"{url}/deposit",
+                        json={"amount": 5_000},
+                        headers={"Idempotency-Key": "d1"},
+                        auth=AS_PAYMENTS,
                     )
                     for _ in range(10)
                 )
             )
             withdrawal = await client.post(
-                f"{url}/withdraw", json={"amount": 1_500}, headers={"Idempotency-Key": "w1"}
+                f"{url}/withdraw",
+                json={"amount": 1_500},
+                headers={"Idempotency-Key": "w1"},
+                auth=AS_PAYMENTS,
             )
-            balance = await client.get(f"{url}/balance")
+            balance = await client.get(f"{url}/balance", auth=AS_GATEWAY)
         assert {d.json()["balance"] for d in deposits} == {5_000}
         assert withdrawal.json()["balance"] == 3_500
         assert balance.json() == {"player_id": "p000001", "balance": 3_500, "currency": "EUR"}
@@ -106,7 +122,7 @@ def test_bad_input_on_the_real_database_gets_4xx(wallet_dsn: str) -> None:
                 await call(client, "debit", bet("p000001", "x-3", 10, "r")),
                 await call(client, "debit", bet("p000001", "x-3", 20, "r")),
             ]
-            missing = await client.get("/v1/players/p999999/balance")
+            missing = await client.get("/v1/players/p999999/balance", auth=AS_GATEWAY)
         assert (unknown.status_code, unknown.json()["error"]["code"]) == (404, "UNKNOWN_PLAYER")
         assert fractional.status_code == 422
         assert [r.status_code for r in mismatch] == [200, 409]

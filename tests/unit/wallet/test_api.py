@@ -8,6 +8,8 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 
+from spikekit.reference_platform.common.service_auth import Signer
+from spikekit.reference_platform.common.signed_httpx import SignedAuth
 from spikekit.reference_platform.wallet.entrypoints.app import create_app
 from spikekit.reference_platform.wallet.settings import DEFAULT_PROVIDER_SECRETS, WalletSettings
 from spikekit.reference_platform.wallet.signing import signed_headers
@@ -15,6 +17,9 @@ from spikekit.reference_platform.wallet.signing import signed_headers
 from .fakes import FakeStore, FakeUnitOfWork
 
 SECRET = DEFAULT_PROVIDER_SECRETS["aurora"]
+KEYS = {"payments": "payments-test-key", "gateway": "gateway-test-key"}
+AS_PAYMENTS = SignedAuth(Signer("payments", KEYS["payments"]))
+AS_GATEWAY = SignedAuth(Signer("gateway", KEYS["gateway"]))
 Scenario = Callable[[httpx.AsyncClient], Awaitable[None]]
 
 
@@ -22,7 +27,10 @@ def run_api(scenario: Scenario, store: FakeStore | None = None) -> FakeStore:
     store = store or FakeStore()
     if not store.accounts:
         store.fund("p000001", 1_000)
-    app = create_app(WalletSettings(wallet_max_body_bytes=1024), uow=lambda: FakeUnitOfWork(store))
+    settings = WalletSettings(
+        wallet_max_body_bytes=1024, caller_keys={c: [k] for c, k in KEYS.items()}
+    )
+    app = create_app(settings, uow=lambda: FakeUnitOfWork(store))
 
     async def run() -> None:
         async with app.router.lifespan_context(app):
@@ -96,7 +104,14 @@ def test_bad_input_gets_a_4xx_json_error() -> None:
                 404,
                 "UNKNOWN_PROVIDER",
             ),
-            (await client.post("/v1/players/p000001/deposit", json={"amount": 5}), 422, ""),
+            (
+                await client.post(
+                    "/v1/players/p000001/deposit", json={"amount": 5}, auth=AS_PAYMENTS
+                ),
+                422,
+                "",
+            ),
+            (await client.post("/v1/players/p000001/deposit", json={"amount": 5}), 401, ""),
         ]
         await signed_post(client, "debit", debit(tx="t9"))
         cases.append((await signed_post(client, "debit", debit(7, tx="t9")), 409, "TX_MISMATCH"))
@@ -112,16 +127,23 @@ def test_deposit_withdraw_and_balance_for_the_payments_service() -> None:
     async def scenario(client: httpx.AsyncClient) -> None:
         key = {"Idempotency-Key": "dep-1"}
         url = "/v1/players/p000001"
-        first = await client.post(f"{url}/deposit", json={"amount": 500}, headers=key)
-        again = await client.post(f"{url}/deposit", json={"amount": 500}, headers=key)
+        first = await client.post(
+            f"{url}/deposit", json={"amount": 500}, headers=key, auth=AS_PAYMENTS
+        )
+        again = await client.post(
+            f"{url}/deposit", json={"amount": 500}, headers=key, auth=AS_PAYMENTS
+        )
         assert first.json() == again.json() and first.json()["balance"] == 1_500
         out = await client.post(
-            f"{url}/withdraw", json={"amount": 9_999}, headers={"Idempotency-Key": "wd-1"}
+            f"{url}/withdraw",
+            json={"amount": 9_999},
+            headers={"Idempotency-Key": "wd-1"},
+            auth=AS_PAYMENTS,
         )
         assert out.json()["code"] == "INSUFFICIENT_FUNDS"
-        assert (await client.get(f"{url}/balance")).json()["balance"] == 1_500
-        assert (await client.put("/v1/players/p000777")).status_code == 201
-        assert (await client.put("/v1/players/p000777")).status_code == 200
+        assert (await client.get(f"{url}/balance", auth=AS_GATEWAY)).json()["balance"] == 1_500
+        assert (await client.put("/v1/players/p000777", auth=AS_GATEWAY)).status_code == 201
+        assert (await client.put("/v1/players/p000777", auth=AS_GATEWAY)).status_code == 200
 
     store = run_api(scenario)
     assert len(store.ledger) == 1
@@ -136,3 +158,7 @@ def test_the_openapi_schema_documents_the_contract() -> None:
     amount = schema["components"]["schemas"]["DebitRequest"]["properties"]["amount"]
     assert amount["minimum"] == 1 and amount["type"] == "integer"
     assert "401" in paths["/v1/providers/{provider}/debit"]["post"]["responses"]
+    deposit = paths["/v1/players/{player_id}/deposit"]["post"]
+    assert {"401", "403"} <= set(deposit["responses"])
+    headers = {p["name"] for p in deposit["parameters"] if p["in"] == "header"}
+    assert {"X-Spikekit-Caller", "X-Spikekit-Timestamp", "X-Spikekit-Signature"} <= headers

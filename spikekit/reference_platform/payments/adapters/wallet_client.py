@@ -1,11 +1,13 @@
 """The wallet's internal payment API over HTTP, idempotent by ``Idempotency-Key``.
 
-``POST {wallet}/v1/players/{player}/deposit|withdraw`` with ``{amount}``. The
+``POST {wallet}/v1/players/{player}/deposit|withdraw`` with ``{amount}``, signed as
+the payments service (``X-Spikekit-*``, a fresh timestamp on every attempt). The
 wallet's answers map to outcomes:
 
 - 200 ``status: ok`` → ok, with the balance; 200 ``status: refused`` → refused
   with the wallet's code (``INSUFFICIENT_FUNDS``);
-- 404, 409, 422 and other 4xx → refused with the error code (``UNKNOWN_PLAYER``);
+- 404, 409, 422 and other 4xx → refused with the error code (``UNKNOWN_PLAYER``; a
+  401 or 403 means the stack's keys are wrong, and the payment fails: nothing moved);
 - 5xx, 429, timeouts, connection errors → :class:`Unavailable` after
   ``attempts`` tries spread over the replicas (the call is safe to repeat).
 """
@@ -18,6 +20,7 @@ from typing import Any
 
 from spikekit.errors import ConfigError
 from spikekit.reference_platform.common.http_client import HttpPool, TransportError
+from spikekit.reference_platform.common.service_auth import Signer
 from spikekit.reference_platform.payments.domain import Outcome, Unavailable
 from spikekit.reference_platform.payments.service_layer.ports import AbstractWallet
 
@@ -47,12 +50,13 @@ class HttpWallet(AbstractWallet):
         base_urls: list[str],
         *,
         timeout_s: float,
+        signer: Signer | None,
         connections: int = 32,
         attempts: int = 3,
     ) -> None:
         if not base_urls:
             raise ConfigError("the payments service needs the wallet's URL (SPIKEKIT_WALLET_URLS)")
-        self._pool = HttpPool(base_urls, size=connections)
+        self._pool = HttpPool(base_urls, size=connections, signer=signer)
         self._timeout_s = timeout_s
         self._attempts = attempts
 

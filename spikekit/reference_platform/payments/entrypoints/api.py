@@ -4,7 +4,9 @@
 round trip (record, index the idempotency key, queue) and answers 202; the
 workers (:mod:`.worker`) do the rest. In the fragile profile (or with
 ``SPIKEKIT_PAYMENTS_QUEUED=false``) the request waits for the provider and
-the wallet instead. See docs/payments-api.md.
+the wallet instead. Every route of ``/v1`` is for the gateway only, signed with its
+key (``X-Spikekit-*``, :mod:`~spikekit.reference_platform.common.service_auth`).
+See docs/payments-api.md.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import redis.asyncio as aioredis
 from fastapi import APIRouter, Depends, FastAPI, Path, Request, Response
 from pydantic import BaseModel
 
+from spikekit.reference_platform.common.caller_auth import AUTH_ERRORS, CALLER_CHECK
 from spikekit.reference_platform.common.checks import Check, redis_check
 from spikekit.reference_platform.common.errors import openapi_errors
 from spikekit.reference_platform.common.limits import BodyLimit
@@ -44,7 +47,8 @@ DESCRIPTION = """\
 Deposits and withdrawals of the spikekit reference platform: accepted fast
 (202 and an id), queued on a Redis Stream, processed by the payments workers
 through a simulated payment provider and the wallet. Amounts are integer minor
-units. See docs/payments-api.md.
+units. Only the gateway calls it, signed with its key (X-Spikekit-*). See
+docs/payments-api.md and docs/security.md.
 """
 PaymentIdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN)]
 
@@ -77,7 +81,9 @@ async def _submit(
     return view(submitted.payment)
 
 
-router = APIRouter(prefix="/v1", tags=["payments"])
+router = APIRouter(
+    prefix="/v1", tags=["payments"], dependencies=[CALLER_CHECK], responses=AUTH_ERRORS
+)
 
 
 @router.post(
@@ -146,6 +152,7 @@ def create_app(settings: PaymentsSettings | None = None) -> FastAPI:
         description=DESCRIPTION,
     )
     app.state.live = live
+    app.state.verifier = settings.verifier()
     install_error_handlers(app, settings.payments_retry_after_s)
     app.include_router(router)
     app.add_middleware(BodyLimit, max_bytes=settings.payments_max_body_bytes)

@@ -22,9 +22,11 @@ from spikekit.reference_platform.wallet.settings import WalletSettings
 
 DESCRIPTION = """\
 The ledger of the spikekit reference platform. Game providers call the signed
-seamless-wallet API (balance, debit, credit, rollback); the gateway and the
-payments service call the internal player API. Amounts are integer minor units.
-See docs/wallet-api.md for signing, idempotency and error codes.
+seamless-wallet API (balance, debit, credit, rollback), signed with each studio's
+secret; the gateway and the payments service call the internal player API, signed
+with the calling service's key (X-Spikekit-*). Amounts are integer minor units.
+See docs/wallet-api.md for signing, idempotency and error codes, docs/security.md
+for who may call what.
 """
 
 
@@ -79,6 +81,7 @@ def create_app(
     ctx = WalletContext(settings, WalletMetrics(base))
     install_error_handlers(app)
     app.state.wallet = ctx
+    app.state.verifier = settings.verifier()
     app.include_router(providers)
     app.include_router(players)
     app.add_middleware(HotPath, context=ctx)  # inside the body limit

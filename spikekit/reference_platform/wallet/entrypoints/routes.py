@@ -1,4 +1,11 @@
-"""The wallet's HTTP routes: the signed seamless-wallet API and the internal player API."""
+"""The wallet's HTTP routes: the signed seamless-wallet API and the internal player API.
+
+Both are signed. The providers' routes with each studio's own secret
+(``X-Wallet-Signature``, the seamless-wallet protocol is theirs); the player routes with
+the calling service's key and the permission matrix of
+:mod:`~spikekit.reference_platform.common.service_auth` (the gateway opens accounts and
+reads balances, only payments deposits and withdraws).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +16,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Request, Response
 
+from spikekit.reference_platform.common.caller_auth import AUTH_ERRORS, CALLER_CHECK
 from spikekit.reference_platform.common.errors import ApiError, openapi_errors
 from spikekit.reference_platform.wallet.bootstrap import Runtime
 from spikekit.reference_platform.wallet.domain import (
@@ -46,6 +54,7 @@ ERRORS: dict[int | str, dict[str, Any]] = openapi_errors(
         503: "storage unavailable or too slow; retry after Retry-After seconds",
     }
 )
+PLAYER_ERRORS = {**ERRORS, **AUTH_ERRORS}  # the internal API: signed by the calling service
 
 Provider = Annotated[str, Path(pattern=PROVIDER_NAME, description="aurora, blitz, cobalt, ...")]
 PlayerPath = Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN)]
@@ -141,7 +150,9 @@ async def signed(
 
 Signed = Annotated[str, Depends(signed)]
 providers = APIRouter(prefix="/v1/providers/{provider}", tags=["seamless wallet (providers)"])
-players = APIRouter(prefix="/v1/players/{player_id}", tags=["players (internal)"])
+players = APIRouter(
+    prefix="/v1/players/{player_id}", tags=["players (internal)"], dependencies=[CALLER_CHECK]
+)
 
 
 @providers.post("/balance", response_model=BalanceResponse, responses=ERRORS)
@@ -170,7 +181,7 @@ async def rollback(
     return await ctx.transact("rollback", body.tx(provider), response)
 
 
-@players.get("/balance", response_model=BalanceResponse, responses=ERRORS)
+@players.get("/balance", response_model=BalanceResponse, responses=PLAYER_ERRORS)
 async def player_balance(player_id: PlayerPath, ctx: Ctx) -> BalanceResponse:
     """The player's balance (for the gateway)."""
     return await ctx.balance("player_balance", player_id)
@@ -179,7 +190,7 @@ async def player_balance(player_id: PlayerPath, ctx: Ctx) -> BalanceResponse:
 @players.put(
     "",
     response_model=BalanceResponse,
-    responses={**ERRORS, 201: {"model": BalanceResponse, "description": "Account opened"}},
+    responses={**PLAYER_ERRORS, 201: {"model": BalanceResponse, "description": "Account opened"}},
 )
 async def open_account(player_id: PlayerPath, response: Response, ctx: Ctx) -> BalanceResponse:
     """Open the player's account with a zero balance; 201 when created, 200 when it exists."""
@@ -188,7 +199,7 @@ async def open_account(player_id: PlayerPath, response: Response, ctx: Ctx) -> B
     return BalanceResponse(player_id=player_id, balance=account.balance, currency=account.currency)
 
 
-@players.post("/deposit", response_model=TxResponse, responses=ERRORS)
+@players.post("/deposit", response_model=TxResponse, responses=PLAYER_ERRORS)
 async def deposit(
     player_id: PlayerPath, key: IdempotencyKey, body: PaymentRequest, response: Response, ctx: Ctx
 ) -> TxResponse:
@@ -197,7 +208,7 @@ async def deposit(
     return await ctx.transact("deposit", request, response)
 
 
-@players.post("/withdraw", response_model=TxResponse, responses=ERRORS)
+@players.post("/withdraw", response_model=TxResponse, responses=PLAYER_ERRORS)
 async def withdraw(
     player_id: PlayerPath, key: IdempotencyKey, body: PaymentRequest, response: Response, ctx: Ctx
 ) -> TxResponse:
