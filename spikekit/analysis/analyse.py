@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from spikekit.analysis.audit import AuditResult, audit_run
 from spikekit.analysis.blast import BlastRadius, blast_radius
@@ -15,6 +15,7 @@ from spikekit.analysis.comparison import (
 from spikekit.analysis.recovery import FaultResult, analyse_faults, excused_seconds
 from spikekit.analysis.rundir import RunData
 from spikekit.analysis.slo import SLOSeries, evaluate_slos
+from spikekit.analysis.toolkit import NotReverted, not_reverted
 from spikekit.analysis.verdict import SLOResult, VerdictResult, decide, judge_slos
 
 
@@ -29,6 +30,7 @@ class RunAnalysis:
     hints: list[BottleneckHint]
     audit: AuditResult
     verdict: VerdictResult
+    not_reverted: list[NotReverted] = field(default_factory=list)
 
 
 def analyse(run: RunData) -> RunAnalysis:
@@ -38,6 +40,7 @@ def analyse(run: RunData) -> RunAnalysis:
     slos = judge_slos(evaluations, excused)
     hints = bottleneck_hints(run)
     audit = audit_run(run)
+    still_on = not_reverted(run)
     return RunAnalysis(
         run=run,
         evaluations=evaluations,
@@ -47,5 +50,15 @@ def analyse(run: RunData) -> RunAnalysis:
         phases=compare_phases(run, excused),
         hints=hints,
         audit=audit,
-        verdict=decide(slos, faults, audit, hints, run.aborted, run.abort_reason),
+        verdict=decide(
+            slos,
+            faults,
+            audit,
+            hints,
+            run.aborted,
+            run.abort_reason,
+            incidents=run.incidents,
+            still_on=still_on,
+        ),
+        not_reverted=still_on,
     )

@@ -13,18 +13,30 @@ Reconciliation compares what the load engine saw acknowledged
 
 A requested-but-unacknowledged transaction that was applied is legitimate (a
 timeout after the commit) and only counted in the detail.
+
+When the toolkit lost part of its own records during the run (a Locust worker or the
+master died, the disk filled up: a ``toolkit_incident`` with a hole), a ledger entry
+never requested *that could be in the hole* — applied from the hole's start on, for a
+player of the process that lost its records or a player no record names at all — is
+not the platform's fault: it goes to ``unrequested_unattributable`` (status
+``inconclusive``: "unattributable, generator lost records"), never to a failure. The
+ledger's own invariants (sums, no id applied twice, no negative balance) and the other
+checks still judge the platform.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from spikekit.analysis.rundir import RunData
+from spikekit.analysis.rundir import Incident, RunData
 
 PLAYER_INITIATED = ("deposit", "withdrawal", "bet")
 
@@ -33,6 +45,7 @@ class CheckStatus(StrEnum):
     PASSED = "passed"
     FAILED = "failed"
     SKIPPED = "skipped"
+    INCONCLUSIVE = "inconclusive"  # cannot be judged: the toolkit lost records it needs
 
 
 @dataclass(frozen=True)
@@ -53,6 +66,8 @@ class AuditResult:
         statuses = {f.status for f in self.findings}
         if CheckStatus.FAILED in statuses:
             return CheckStatus.FAILED
+        if CheckStatus.INCONCLUSIVE in statuses:
+            return CheckStatus.INCONCLUSIVE
         if CheckStatus.PASSED in statuses:
             return CheckStatus.PASSED
         return CheckStatus.SKIPPED
@@ -64,6 +79,47 @@ class AuditResult:
     @property
     def skipped(self) -> tuple[AuditFinding, ...]:
         return tuple(f for f in self.findings if f.status is CheckStatus.SKIPPED)
+
+    @property
+    def inconclusive(self) -> tuple[AuditFinding, ...]:
+        return tuple(f for f in self.findings if f.status is CheckStatus.INCONCLUSIVE)
+
+
+def _applied_s(frame: Any) -> Any:
+    """``applied_at`` as Unix seconds (NaN where unknown or without the column)."""
+    if "applied_at" not in frame.columns:
+        return pd.Series(np.nan, index=frame.index)
+    column = frame["applied_at"]
+    if pd.api.types.is_numeric_dtype(column):
+        return column.astype("float64")
+    stamps = pd.to_datetime(column, utc=True, errors="coerce")
+    seconds = (stamps - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(seconds=1)
+    return seconds.astype("float64")
+
+
+def in_hole(
+    ledger: Any, ids: Sequence[str], holes: Sequence[Incident], known_players: set[str]
+) -> list[str]:
+    """The ledger entries among ``ids`` that the toolkit's lost records could explain.
+
+    An entry is in a hole when it was applied at or after the hole's start (or when is
+    unknown) and its player is one of the process that lost its records (any player for
+    a hole of every process) or one that no record of the load engine names at all (a
+    player that process started in its last moments, a new registrant).
+    """
+    holes = [h for h in holes if h.records_lost_from_ts is not None]
+    if not len(ids) or not holes:
+        return []
+    rows = ledger[ledger["tx_id"].astype(str).isin(set(ids))]
+    applied = _applied_s(rows)
+    player = rows["player_id"].astype(str)
+    unknown = ~player.isin(known_players)
+    mask = pd.Series(False, index=rows.index)
+    for hole in holes:
+        after = applied.isna() | (applied >= float(hole.records_lost_from_ts or 0.0))
+        whose = True if hole.players is None else (player.isin(hole.players) | unknown)
+        mask |= after & whose
+    return sorted({str(x) for x in rows.loc[mask, "tx_id"]})
 
 
 def _finding(name: str, ids: list[str], passed: str, failed: str) -> AuditFinding:
@@ -121,13 +177,20 @@ def _payment_ids(payments: Any, status: str | None = None) -> Any:
     return pa.array([str(x) for x in frame["payment_id"]], pa.large_string())
 
 
-def reconcile(acked: Any, unacked: Any, ledger: Any, payments: Any = None) -> list[AuditFinding]:
+def reconcile(
+    acked: Any,
+    unacked: Any,
+    ledger: Any,
+    payments: Any = None,
+    holes: Sequence[Incident] = (),
+) -> list[AuditFinding]:
     """Client-side acknowledged transactions against the platform's ledger export.
 
     ``payments`` (the payments service's final statuses) explains two legitimate cases:
     an accepted payment that ended ``failed`` (declined, insufficient funds) never reaches
     the ledger, and a declined payout's refund (``<payment id>.refund``) was requested by
-    the platform on the player's behalf.
+    the platform on the player's behalf. ``holes``: the toolkit's incidents whose records
+    have a hole (:func:`in_hole`).
     """
     acked_t, ledger_t = _table(acked), _table(ledger)
     acked_ids, ledger_ids = acked_t["tx_id"], ledger_t["tx_id"]
@@ -171,8 +234,14 @@ def reconcile(acked: Any, unacked: Any, ledger: Any, payments: Any = None) -> li
     unacked_ids = unacked_t["tx_id"] if unacked_t is not None else pa.array([], pa.large_string())
     applied_unacked = pc.sum(pc.is_in(unacked_ids, value_set=ledger_ids)).as_py() or 0
     applied_unacked += within_budget
+    players = set(acked["player_id"].astype(str))
+    if unacked is not None:
+        players |= set(unacked["player_id"].astype(str))
+    lost = in_hole(ledger, unrequested, holes, players)
+    unrequested = sorted(set(unrequested) - set(lost))
+    hole_note = " outside the generator's lost records" if any(h.has_hole for h in holes) else ""
 
-    return [
+    findings = [
         _finding(
             "acked_applied",
             _ids(missing),
@@ -195,11 +264,25 @@ def reconcile(acked: Any, unacked: Any, ledger: Any, payments: Any = None) -> li
         _finding(
             "nothing_unrequested",
             unrequested,
-            f"every player-initiated ledger entry was requested "
+            f"every player-initiated ledger entry{hole_note} was requested "
             f"({applied_unacked} requested without acknowledgement were applied)",
             "{n} ledger entr(y/ies) never requested by the load engine",
         ),
     ]
+    if lost:
+        subjects = ", ".join(sorted({h.subject for h in holes if h.has_hole}))
+        findings.append(
+            AuditFinding(
+                "unrequested_unattributable",
+                "reconciliation",
+                CheckStatus.INCONCLUSIVE,
+                f"{len(lost)} ledger entr{'y' if len(lost) == 1 else 'ies'} never requested "
+                f"by the load engine are unattributable (generator lost records: {subjects}): "
+                "not counted against the platform",
+                tuple(lost),
+            )
+        )
+    return findings
 
 
 def audit_run(run: RunData) -> AuditResult:
@@ -244,5 +327,6 @@ def audit_run(run: RunData) -> AuditResult:
             )
         )
     else:
-        findings.extend(reconcile(run.acked, run.unacked, run.ledger, run.payments))
+        holes = [i for i in run.incidents if i.has_hole]
+        findings.extend(reconcile(run.acked, run.unacked, run.ledger, run.payments, holes))
     return AuditResult(tuple(findings))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -94,6 +94,12 @@ class JournalEvent(BaseModel):
     reason: str | None = None
     status: str | None = None
     source: str | None = None  # fault_reverted: "live" (the run) or "journal" (revert --all)
+    # toolkit_incident
+    kind: str | None = None
+    subject: str | None = None
+    detail: str | None = None
+    records_lost_from_ts: float | None = None
+    records_of: list[str] = Field(default_factory=list)
 
 
 class AuditCheck(BaseModel):
@@ -125,7 +131,11 @@ class _SLOSection(BaseModel):
 
 @dataclass(frozen=True)
 class FaultWindow:
-    """One injected fault, paired from the journal (``reverted_t`` None: never reverted)."""
+    """One injected fault, paired from the journal (``reverted_t`` None: never reverted).
+
+    ``revert_ok`` is None without any revert by the run, False when its revert failed
+    (``revert_error`` says why; then ``reverted_t`` is None: it may still be on).
+    """
 
     fault_id: str
     fault: str
@@ -133,6 +143,30 @@ class FaultWindow:
     injected_t: float
     reverted_t: float | None
     revert_ok: bool | None
+    revert_error: str | None = None
+    #: reverted afterwards from the journal (``spikekit chaos revert --all``): its outcome
+    reverted_by_hand: str | None = None
+
+
+@dataclass(frozen=True)
+class Incident:
+    """A fault of the toolkit itself during the run (``toolkit_incident`` in the journal).
+
+    With ``records_lost_from_ts`` (Unix time) the load engine's records have a hole from
+    then on: for the players of ``players`` (read from the ``records_of`` files), or for
+    every player when ``players`` is None.
+    """
+
+    t: float
+    kind: str
+    subject: str
+    detail: str
+    records_lost_from_ts: float | None = None
+    players: frozenset[str] | None = None
+
+    @property
+    def has_hole(self) -> bool:
+        return self.records_lost_from_ts is not None
 
 
 @dataclass(frozen=True)
@@ -154,6 +188,7 @@ class RunData:
     audit: PlatformAudit | None
     duration_s: int
     payments: Any = None  # DataFrame, PAYMENTS_COLUMNS, or None
+    incidents: list[Incident] = field(default_factory=list)
 
     @property
     def aborted(self) -> bool:
@@ -250,21 +285,33 @@ def _load_slos(path: Path) -> tuple[list[SLO], RecoveryPolicy]:
 def faults_from_journal(events: list[JournalEvent]) -> list[FaultWindow]:
     """Pair ``fault_injected`` with its ``fault_reverted``, in injection order.
 
-    A revert with ``source: "journal"`` (``spikekit chaos revert --all`` after the run
-    died) is not the run's: such a fault shows as never reverted by the run.
+    Only a revert that worked ends a fault; a failed one leaves it on (``revert_ok``
+    False, ``revert_error``). A revert with ``source: "journal"`` (``spikekit chaos revert
+    --all`` after the run) is not the run's: such a fault shows as never reverted by the
+    run, its outcome in ``reverted_by_hand``.
     """
     injected: dict[str, JournalEvent] = {}
     reverted: dict[str, JournalEvent] = {}
+    failed: dict[str, JournalEvent] = {}
+    by_hand: dict[str, JournalEvent] = {}
     for event in events:
         if event.fault_id is None:
             continue
         if event.event == "fault_injected":
             injected.setdefault(event.fault_id, event)
-        elif event.event == "fault_reverted" and event.source != "journal":
-            reverted.setdefault(event.fault_id, event)
+        elif event.event == "fault_reverted" and event.source == "journal":
+            if event.ok:
+                by_hand.setdefault(event.fault_id, event)
+        elif event.event == "fault_reverted":
+            if event.ok is False:
+                failed.setdefault(event.fault_id, event)
+            else:
+                reverted.setdefault(event.fault_id, event)
     windows = []
     for fault_id, start in injected.items():
         end = reverted.get(fault_id)
+        bad = failed.get(fault_id) if end is None else None
+        hand = by_hand.get(fault_id)
         windows.append(
             FaultWindow(
                 fault_id=fault_id,
@@ -272,10 +319,52 @@ def faults_from_journal(events: list[JournalEvent]) -> list[FaultWindow]:
                 target=start.target or "?",
                 injected_t=start.t,
                 reverted_t=end.t if end is not None else None,
-                revert_ok=end.ok if end is not None else None,
+                revert_ok=True if end is not None else (False if bad is not None else None),
+                revert_error=(bad.error or "revert failed") if bad is not None else None,
+                reverted_by_hand=(hand.model_extra or {}).get("outcome", "reverted")
+                if hand is not None
+                else None,
             )
         )
     return sorted(windows, key=lambda w: w.injected_t)
+
+
+def _players_in(paths: list[Path]) -> set[str]:
+    """The player ids of JSON-lines ack files (a torn or unreadable line is skipped)."""
+    players: set[str] = set()
+    for path in paths:
+        try:
+            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            try:
+                players.add(str(json.loads(line)["player_id"]))
+            except (ValueError, KeyError, TypeError):
+                continue
+    return players
+
+
+def incidents_from_journal(run_dir: Path, events: list[JournalEvent]) -> list[Incident]:
+    """The ``toolkit_incident`` events, with the players of the files their hole names."""
+    incidents = []
+    for event in events:
+        if event.event != "toolkit_incident":
+            continue
+        players = None
+        if event.records_lost_from_ts is not None and event.records_of:
+            players = frozenset(_players_in([run_dir / name for name in event.records_of]))
+        incidents.append(
+            Incident(
+                t=event.t,
+                kind=event.kind or "?",
+                subject=event.subject or "?",
+                detail=event.detail or "",
+                records_lost_from_ts=event.records_lost_from_ts,
+                players=players,
+            )
+        )
+    return incidents
 
 
 def load_run(run_dir: Path) -> RunData:
@@ -336,4 +425,5 @@ def load_run(run_dir: Path) -> RunData:
         audit=audit,
         duration_s=max(last_t + 1, 0),
         payments=payments,
+        incidents=incidents_from_journal(run_dir, events),
     )

@@ -50,6 +50,20 @@ class SyntheticFault:
 
 
 @dataclass(frozen=True)
+class SyntheticIncident:
+    """A ``toolkit_incident`` at ``t``; with ``records_lost_from_s`` a hole in the load
+    engine's records from then on, for the players of ``players`` (written as that
+    worker's ack file) or every player (None)."""
+
+    t: float
+    kind: str = "worker_lost"
+    subject: str = "load-worker-1"
+    detail: str = "generator lost load-worker-1 (PID 4242, killed by SIGKILL)"
+    records_lost_from_s: float | None = None
+    players: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
 class Disturbance:
     """From ``start_s`` (inclusive) to ``end_s`` (exclusive), on matching endpoints."""
 
@@ -80,6 +94,10 @@ class SyntheticRun:
     lost_tx_ids: tuple[str, ...] = ()  # acknowledged but left out of the ledger
     duplicated_tx_ids: tuple[str, ...] = ()  # applied twice in the ledger
     unrequested_tx_ids: tuple[str, ...] = ()  # in the ledger, never requested
+    unrequested_at_s: float = 0.0  # when those were applied
+    unrequested_player: str = "p-9999"  # whose (p-9999: a player no record names)
+    incidents: tuple[SyntheticIncident, ...] = ()
+    failed_reverts: tuple[str, ...] = ()  # fault ids whose revert failed (no ok revert)
     aborted: bool = False
     generator_cpu_percent: float = 40.0
     stream_backlog: bool = False  # stream depth keeps rising from the ramp on
@@ -235,8 +253,17 @@ def _journal(spec: SyntheticRun, started_at: float) -> list[dict[str, object]]:
         timed.append(
             (f.start_s, line(f.start_s, "fault_injected", **common, planned_t=f.start_s, params={}))
         )
-        if f.end_s is not None:
+        if f.end_s is not None and f.fault_id in spec.failed_reverts:
+            failed = line(f.end_s, "fault_reverted", **common, ok=False, error="unreachable")
+            timed.append((f.end_s, failed))
+        elif f.end_s is not None:
             timed.append((f.end_s, line(f.end_s, "fault_reverted", **common, ok=True, error=None)))
+    for i in spec.incidents:
+        lost = None if i.records_lost_from_s is None else started_at + i.records_lost_from_s
+        records = [] if i.players is None else ["load/acks-worker-1.jsonl"]
+        extra = {"kind": i.kind, "subject": i.subject, "detail": i.detail}
+        event = line(i.t, "toolkit_incident", **extra, records_lost_from_ts=lost)
+        timed.append((i.t, {**event, "records_of": records}))
     end = float(spec.duration_s)
     if spec.aborted:
         timed.append((end, line(end, "run_aborted", reason="stop condition: error rate > 50 %")))
@@ -273,9 +300,9 @@ def _wallet(
     ledger = pd.concat([ledger, ledger[ledger["tx_id"].isin(spec.duplicated_tx_ids)]])
     extra = pd.DataFrame(
         {
-            "ts": started_at,
+            "ts": started_at + spec.unrequested_at_s,
             "kind": "deposit",
-            "player_id": "p-9999",
+            "player_id": spec.unrequested_player,
             "tx_id": list(spec.unrequested_tx_ids),
             "amount": 1000,
         }
@@ -346,6 +373,11 @@ def write_synthetic_run(run_dir: Path, spec: SyntheticRun | None = None) -> Path
     )
     _write_jsonl(run_dir / rundir.UNACKED, unacked.to_dict("records"))
     ledger.to_parquet(run_dir / rundir.LEDGER, index=False)
+    for incident in spec.incidents:
+        if incident.players is not None:
+            (run_dir / "load").mkdir(exist_ok=True)
+            rows = [{"ts": started_at, "player_id": p, "tx_id": ""} for p in incident.players]
+            _write_jsonl(run_dir / "load" / "acks-worker-1.jsonl", rows)
     audit = {
         "ok": True,
         "checks": [

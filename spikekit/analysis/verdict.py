@@ -10,19 +10,26 @@
 - **PASSED**: no SLO breached at all, the audit passed (exit 0).
 
 A load generator that was overloaded makes the run *inconclusive*: the verdict
-stands but the paragraph says the numbers may be the generator's.
+stands but the paragraph says the numbers may be the generator's. So does a fault of
+the toolkit itself (a Locust worker lost: its data has a hole; a fault the run could
+not revert: its recovery is not judged, it is not counted as failed; wallet entries
+that only the toolkit's lost records could explain: ``inconclusive``, not a failure).
+Each reason is kept in ``inconclusive_reasons``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from spikekit.analysis import series as s
 from spikekit.analysis.audit import AuditResult, CheckStatus
 from spikekit.analysis.comparison import BottleneckHint
 from spikekit.analysis.recovery import FaultResult
+from spikekit.analysis.rundir import Incident
 from spikekit.analysis.slo import SLOSeries
+from spikekit.analysis.toolkit import NotReverted, incident_text
 
 EXIT_PASSED = 0
 EXIT_FAILED = 1
@@ -55,6 +62,7 @@ class VerdictResult:
     aborted: bool
     conclusive: bool
     paragraph: str
+    inconclusive_reasons: tuple[str, ...] = field(default=())
 
 
 def judge_slos(evaluations: list[SLOSeries], excused: s.Bools) -> list[SLOResult]:
@@ -85,11 +93,21 @@ def decide(
     hints: list[BottleneckHint],
     aborted: bool,
     abort_reason: str | None = None,
+    incidents: Sequence[Incident] = (),
+    still_on: Sequence[NotReverted] = (),
 ) -> VerdictResult:
     failed_slos = [r for r in slos if not r.passed]
-    failed_faults = [f for f in faults if not f.recovered]
+    # a fault whose revert failed is the toolkit's problem: not judged, not a failure
+    failed_faults = [f for f in faults if not f.recovered and f.window.revert_ok is not False]
     degraded = any(r.breached_seconds for r in slos)
-    conclusive = not any(h.makes_inconclusive for h in hints)
+    reasons: list[str] = []
+    if any(h.makes_inconclusive for h in hints):
+        reasons.append("the load generator was overloaded")
+    reasons += [f"toolkit fault at {incident_text(i)}" for i in incidents]
+    reasons += [f"fault '{f.fault_id}' could not be reverted" for f in still_on if f.reason]
+    if audit.inconclusive:
+        reasons.append("; ".join(x.detail for x in audit.inconclusive))
+    conclusive = not reasons
 
     if aborted or failed_slos or failed_faults or audit.status is CheckStatus.FAILED:
         verdict = Verdict.FAILED
@@ -130,10 +148,21 @@ def decide(
         sentences.append("The wallet audit found every acknowledged transaction where it belongs.")
     if audit.skipped:
         sentences.append(f"Not audited: {'; '.join(x.detail for x in audit.skipped)}.")
-    if not conclusive:
+    for incident in incidents:
+        sentences.append(f"The toolkit itself failed at {incident_text(incident)}.")
+    for x in audit.inconclusive:
+        sentences.append(f"Wallet audit: {x.detail}.")
+    for fault in still_on:
+        sentences.append(f"{fault.text()}.")
+    if any(h.makes_inconclusive for h in hints):
         sentences.append(
             "The load generator was overloaded, so this run is inconclusive: "
             "the measured latency may be the generator's, not the platform's."
+        )
+    elif not conclusive:
+        sentences.append(
+            "This run is inconclusive: the toolkit lost part of what it measures, so the "
+            "numbers above are not the whole platform's."
         )
 
     if aborted:
@@ -142,4 +171,4 @@ def decide(
         code = EXIT_FAILED
     else:
         code = EXIT_PASSED
-    return VerdictResult(verdict, code, aborted, conclusive, " ".join(sentences))
+    return VerdictResult(verdict, code, aborted, conclusive, " ".join(sentences), tuple(reasons))

@@ -35,6 +35,7 @@ __all__ = [
     "RunAbortedEvent",
     "RunEnded",
     "RunStarted",
+    "ToolkitIncident",
     "read_journal",
 ]
 
@@ -102,6 +103,21 @@ class RunEnded(_Event):
     status: str
 
 
+class ToolkitIncident(_Event):
+    """A fault of the toolkit itself (a Locust worker or master lost, the disk full,
+    Toxiproxy dead): never the platform's. ``records_lost_from_ts`` (Unix time, None: no
+    hole) is from when the load engine's records may miss transactions the platform
+    applied; ``records_of`` the files (relative to the run directory) of the process whose
+    players are concerned, empty for every player."""
+
+    event: Literal["toolkit_incident"] = "toolkit_incident"
+    kind: str  # worker_lost, master_lost, disk_full, write_failed, toxiproxy_lost
+    subject: str
+    detail: str
+    records_lost_from_ts: float | None = None
+    records_of: list[str] = []
+
+
 class OtherEvent(_Event):
     """An event of another producer (the runner's own), kept as it is."""
 
@@ -116,6 +132,7 @@ JournalEvent = (
     | FaultError
     | RunAbortedEvent
     | RunEnded
+    | ToolkitIncident
     | OtherEvent
 )
 #: Whoever wants the events: the journal, a dashboard, a test.
@@ -126,6 +143,7 @@ _MODELS: dict[str, type[_Event]] = {
     for m in (RunStarted, FaultPlanned, FaultInjected, FaultReverted, FaultError, RunAbortedEvent)
 }
 _MODELS["run_ended"] = RunEnded
+_MODELS["toolkit_incident"] = ToolkitIncident
 
 
 class Journal:

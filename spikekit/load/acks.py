@@ -112,28 +112,53 @@ def unacked_path(acks_path: Path) -> Path:
 
 
 class AckLog:
-    """Appends acks to one file; buffered, flushed by the caller (every second) and on close."""
+    """Appends acks to one file; buffered, flushed by the caller (every second) and on close.
+
+    A write that fails (disk full) is not raised into the players: :attr:`error` says what
+    failed and :attr:`lost` counts the acks that never reached the file (the caller
+    reports it; the records then have a hole and the run cannot be audited in full).
+    """
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._file: IO[str] | None = path.open("a", encoding="utf-8", buffering=1 << 16)
         self.count = 0
+        self.lost = 0
+        self.error: str | None = None
+
+    def _failed(self, error: OSError, lost: int) -> None:
+        self.lost += lost
+        if self.error is None:
+            self.error = f"cannot write {self.path}: {error.strerror or error}"
 
     def write(self, acks: Sequence[Ack]) -> None:
         if self._file is None:
             return
-        for ack in acks:
-            self._file.write(ack.to_line())
+        if self.error is not None:
+            self.lost += len(acks)
+            return
+        try:
+            for ack in acks:
+                self._file.write(ack.to_line())
+        except OSError as error:
+            self._failed(error, len(acks))
+            return
         self.count += len(acks)
 
     def flush(self) -> None:
-        if self._file is not None:
-            self._file.flush()
+        if self._file is not None and self.error is None:
+            try:
+                self._file.flush()
+            except OSError as error:
+                self._failed(error, 0)
 
     def close(self) -> None:
         if self._file is not None:
-            self._file.close()
+            try:
+                self._file.close()
+            except OSError as error:
+                self._failed(error, 0)
             self._file = None
 
 

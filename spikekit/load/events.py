@@ -6,6 +6,8 @@ hook               argument                              fired
 =================  ====================================  =================================
 ``started``        :class:`LoadStarted`                  when the shape starts (t = 0)
 ``second_elapsed`` :class:`~spikekit.load.recorder.SecondSummary`  once per final second
+``incident``       :class:`~spikekit.load.result.GeneratorIncident`  a worker or the master
+                                                         lost, the disk full (at once)
 ``ended``          :class:`~spikekit.load.result.LoadResult`       after the files are written
 =================  ====================================  =================================
 
@@ -19,7 +21,7 @@ from dataclasses import dataclass, field
 
 from spikekit.hooks import EventHook
 from spikekit.load.recorder import SecondSummary
-from spikekit.load.result import LoadResult
+from spikekit.load.result import GeneratorIncident, LoadResult
 
 
 @dataclass(frozen=True)
@@ -33,4 +35,5 @@ class LoadStarted:
 class LoadEvents:
     started: EventHook[LoadStarted] = field(default_factory=EventHook)
     second_elapsed: EventHook[SecondSummary] = field(default_factory=EventHook)
+    incident: EventHook[GeneratorIncident] = field(default_factory=EventHook)
     ended: EventHook[LoadResult] = field(default_factory=EventHook)

@@ -4,7 +4,14 @@ It waits for its workers, sends each the scenario (``spikekit_setup``), starts t
 ``started_at``, records every second (:class:`~spikekit.load.recorder.Recorder`) and tells
 the runner through ``--live`` (one JSON line per event). It stops on its own when the shape
 ends, at ``--deadline`` seconds, or on SIGTERM; then it writes the run directory's files.
-Exit codes: 0 completed or stopped, 3 workers never came, 4 recorder failure.
+
+A worker that Locust's heartbeat marks missing (killed, hung, its machine gone) is *lost*:
+the recorder stops waiting for it and stops counting its players, its users are spread
+over the workers left, and a ``worker_lost`` line tells the runner (its records have a
+hole from its last report on). A write that fails (disk full) ends the run: ``ended`` says
+so when it can still be written.
+Exit codes: 0 completed or stopped, 3 workers never came, 4 recorder failure, 5 the run
+directory's files could not be written.
 """
 
 from __future__ import annotations
@@ -21,7 +28,13 @@ from typing import Any
 import gevent
 import psutil
 from locust.env import Environment
-from locust.runners import STATE_STOPPED, MasterRunner
+from locust.runners import (
+    STATE_MISSING,
+    STATE_RUNNING,
+    STATE_SPAWNING,
+    STATE_STOPPED,
+    MasterRunner,
+)
 
 from spikekit.load.journeys import PERSONAS
 from spikekit.load.locust_shape import STOP_RATE, ScenarioShape
@@ -33,6 +46,7 @@ from spikekit.load.shape_driver import ShapeDriver
 from spikekit.scenarios import Scenario
 
 EXIT_NO_WORKERS = 3
+EXIT_WRITE_FAILED = 5
 #: Between the workers being ready and t = 0 (the setup message travels first).
 START_DELAY_S = 0.5
 #: Past the shape's end before the players stop (the workers count the last second first).
@@ -57,15 +71,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 class Live:
-    """The line-per-event channel to the runner (a file it tails)."""
+    """The line-per-event channel to the runner (a file it tails).
+
+    A line that cannot be written (disk full) is not raised into the run loop:
+    :attr:`error` says what failed and the master ends the run.
+    """
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._file = path.open("a", encoding="utf-8")
+        self.error: str | None = None
 
     def emit(self, event: str, **fields: Any) -> None:
-        self._file.write(json.dumps({"event": event, **fields}) + "\n")
-        self._file.flush()
+        try:
+            self._file.write(json.dumps({"event": event, **fields}) + "\n")
+            self._file.flush()
+        except OSError as error:
+            self.error = self.error or f"cannot write {self._file.name}: {error.strerror or error}"
 
 
 def user_classes(scenario: Scenario) -> list[Any]:
@@ -93,6 +115,9 @@ class Master:
         self.recorder: Recorder | None = None
         self.started_at = 0.0
         self.process = psutil.Process()
+        self.names: dict[str, str] = {}  # Locust client id → worker-N
+        self.pids: dict[str, int] = {}  # worker-N → its process id (from its reports)
+        self.lost: set[str] = set()
 
     def wait_for_workers(self) -> bool:
         self.live.emit("listening", port=self.args.port, expect_workers=self.args.expect_workers)
@@ -106,6 +131,7 @@ class Master:
     def start(self) -> None:
         workers = sorted(c.id for c in self.runner.clients.ready)
         names = [f"worker-{i}" for i in range(len(workers))]
+        self.names = dict(zip(workers, names, strict=True))
         self.started_at = time.time() + START_DELAY_S
         self.recorder = Recorder(self.driver.second_target, names)
         self.runner.register_message(SECOND_MESSAGE, self.on_second)
@@ -119,7 +145,42 @@ class Master:
 
     def on_second(self, environment: Environment, msg: Any, **_: Any) -> None:
         if self.recorder is not None:
-            self.recorder.add(WorkerSecond.from_wire(msg.data))
+            report = WorkerSecond.from_wire(msg.data)
+            if report.pid:
+                self.pids[report.worker] = report.pid
+            self.recorder.add(report)
+
+    def check_workers(self) -> None:
+        """Drop the workers Locust lost (missing heartbeat, gone) and re-spread their users."""
+        assert self.recorder is not None
+        clients = self.runner.clients
+        for client_id, name in self.names.items():
+            if name in self.lost:
+                continue
+            client = clients.get(client_id)
+            if client is not None and client.state != STATE_MISSING:
+                continue
+            self.lost.add(name)
+            self.recorder.drop_worker(name)
+            left = len(self.names) - len(self.lost)
+            logging.warning("lost %s (%d workers left)", name, left)
+            self.live.emit(
+                "worker_lost",
+                worker=name,
+                pid=self.pids.get(name, 0),
+                t=round(self.elapsed(), 3),
+                last_t=self.recorder.last_reported(name),
+                workers_left=left,
+            )
+            running = self.runner.state in (STATE_RUNNING, STATE_SPAWNING)
+            if left and running and self.stop_reason is None and self.runner.shape_greenlet:
+                # Locust's heartbeat took the worker out of its dispatcher; dispatching the
+                # same target again spreads its users over the workers left
+                gevent.spawn(self.runner.start, self.runner.target_user_count, self.spawn_rate)
+
+    @property
+    def spawn_rate(self) -> float:
+        return float(getattr(self.runner, "spawn_rate", 0.0) or STOP_RATE)
 
     def elapsed(self) -> float:
         return time.time() - self.started_at
@@ -142,7 +203,11 @@ class Master:
                 cpu, rss = self.process.cpu_percent(None), self.process.memory_info().rss
                 self.recorder.add_master_sample(next_sample - 1, cpu, rss)
                 next_sample += 1
+            self.check_workers()
             self.publish()
+            if self.live.error is not None:
+                status, self.stop_reason = "aborted", self.live.error
+                break
             if self.stop_reason is not None:
                 status = "stopped"
                 break
@@ -171,6 +236,7 @@ class Master:
         drain_until = time.monotonic() + DRAIN_S
         assert self.recorder is not None
         while time.monotonic() < drain_until and not self.recorder.all_reported(last):
+            self.check_workers()
             gevent.sleep(0.2)
 
     def request_stop(self, reason: str) -> None:
@@ -192,13 +258,22 @@ def main(argv: list[str] | None = None) -> int:
     status = master.run()
     master.publish(final=True)
     assert master.recorder is not None
-    files = write_outputs(master.recorder, args.run_dir)
+    try:
+        files = write_outputs(master.recorder, args.run_dir)
+    except OSError as error:
+        reason = f"cannot write the load files: {error.strerror or error}"
+        logging.error("%s (%s)", reason, error)
+        said = "; ".join(r for r in (master.stop_reason, reason) if r)
+        master.live.emit("ended", status="aborted", reason=said)
+        master.runner.quit()
+        return EXIT_WRITE_FAILED
     master.live.emit(
         "ended",
         status=status,
         reason=master.stop_reason,
         files=[str(f) for f in files],
         late_reports=master.recorder.late_reports,
+        lost_workers=sorted(master.lost),
     )
     if master.runner.state != STATE_STOPPED:
         logging.info("players still stopping at exit (state %s)", master.runner.state)

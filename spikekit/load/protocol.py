@@ -71,9 +71,11 @@ class WorkerSecond:
     cpu_percent: float
     rss_bytes: int
     endpoints: dict[str, EndpointSecond] = field(default_factory=dict)
+    pid: int = 0  # the worker's process id (0: unknown), to name it when it is lost
 
     def to_wire(self) -> dict[str, Any]:
         return {
+            "pid": self.pid,
             "worker": self.worker,
             "t": self.t,
             "users": self.users,
@@ -96,4 +98,5 @@ class WorkerSecond:
                 str(name): EndpointSecond.from_wire(list(value))
                 for name, value in dict(data["endpoints"]).items()
             },
+            pid=int(data.get("pid", 0)),
         )

@@ -6,7 +6,9 @@ ended (a worker that died or lags does not hold the run up). Final seconds becom
 per endpoint and ``"*"`` — their histograms are folded into the whole-run histograms and
 dropped, so memory stays flat however long the run. A report arriving after its second
 was final still counts in the requests and failures of that row and in the whole-run
-histograms (not in that second's percentiles).
+histograms (not in that second's percentiles). A worker the master knows is gone
+(:meth:`Recorder.drop_worker`) is no longer waited for, and its last player count is not
+carried into later seconds (else a re-spread of its users would be counted twice).
 
 Pure Python (hdrh, no Locust), so it is unit-tested directly; :mod:`spikekit.load.outputs`
 writes what it collected into the run directory.
@@ -164,12 +166,13 @@ class Recorder:
         self.generator: list[GeneratorRow] = []
         self.totals: dict[str, HdrHistogram] = {}
         self.late_reports = 0
+        self.lost: list[str] = []  # workers dropped (drop_worker), in order
         self._cpu_max: dict[int, float] = {}
 
     # --- input ---------------------------------------------------------------------------
 
     def add(self, report: WorkerSecond) -> None:
-        if report.worker not in self.workers:
+        if report.worker not in self.workers and report.worker not in self.lost:
             self.workers.append(report.worker)
         self._latest[report.worker] = max(self._latest.get(report.worker, -1), report.t)
         self._add_health(report.t, report.worker, report)
@@ -213,6 +216,21 @@ class Recorder:
                     self.timeseries[index].failures += data.failures
                 if data.histogram:
                     self._total(endpoint).add(hdr.decode(data.histogram))
+
+    def drop_worker(self, worker: str) -> bool:
+        """A worker is gone (killed, lost): stop waiting for its seconds and stop counting
+        its players (its last report must not stay in the actual players). A report of it
+        arriving later still counts in the requests. Returns whether it was known."""
+        if worker not in self.workers:
+            return False
+        self.workers.remove(worker)
+        self._last_players.pop(worker, None)
+        self.lost.append(worker)
+        return True
+
+    def last_reported(self, worker: str) -> int:
+        """The last second ``worker`` reported (-1: none)."""
+        return self._latest.get(worker, -1)
 
     def all_reported(self, t: int) -> bool:
         """Whether every worker has reported second ``t`` or a later one."""
@@ -273,8 +291,13 @@ class Recorder:
 
         reported = self._players.pop(t, {})
         for worker, players in reported.items():
-            self._last_players[worker] = players
-        actual = sum(reported.get(w, self._last_players.get(w, 0)) for w in self.workers)
+            if worker in self.workers:
+                self._last_players[worker] = players
+        # who reported this second, plus the last count of each worker still in the run that
+        # did not (a lagging worker); a dropped worker's last count is never carried on
+        actual = sum(reported.values()) + sum(
+            self._last_players.get(w, 0) for w in self.workers if w not in reported
+        )
         target = self.target_players(t)
         self.players.append(PlayersRow(t, target, actual))
         return SecondSummary(

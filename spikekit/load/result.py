@@ -18,6 +18,38 @@ class LoadStatus(StrEnum):
     ABORTED = "aborted"  # the master failed or the hard deadline killed the run
 
 
+class IncidentKind(StrEnum):
+    """A fault of the toolkit itself during a run (never the platform's)."""
+
+    WORKER_LOST = "worker_lost"  # a Locust worker died or stopped answering
+    MASTER_LOST = "master_lost"  # the Locust master died
+    DISK_FULL = "disk_full"  # the run folder's disk is full: files cannot be written
+    WRITE_FAILED = "write_failed"  # a file of the run could not be written
+    TOXIPROXY_LOST = "toxiproxy_lost"  # the Toxiproxy server died
+
+
+@dataclass(frozen=True)
+class GeneratorIncident:
+    """What went wrong with the toolkit, when, and whether its records have a hole.
+
+    ``records_lost_from_ts`` (Unix time; None: no hole) is the earliest moment from which
+    transactions may have been applied by the platform without the load engine keeping a
+    record of them. ``records_of`` names the files (relative to the run directory) of the
+    process whose records have the hole: its players are the ones concerned; empty with a
+    hole: every player.
+    """
+
+    t: float  # seconds since t = 0, when it was noticed
+    kind: IncidentKind
+    subject: str  # e.g. worker-1, load-master, toxiproxy, the run folder
+    detail: str
+    records_lost_from_ts: float | None = None
+    records_of: tuple[str, ...] = ()
+
+    def text(self) -> str:
+        return f"t={self.t:.0f} s: {self.detail}"
+
+
 @dataclass(frozen=True)
 class LoadTotals:
     requests: int = 0
@@ -44,6 +76,7 @@ class LoadResult:
     tracking: TrackingError = field(default_factory=lambda: TrackingError(0.0, 0, 0.0, 0))
     killed: list[str] = field(default_factory=list)  # processes the hard deadline killed
     warnings: list[str] = field(default_factory=list)
+    incidents: list[GeneratorIncident] = field(default_factory=list)
 
 
 def read_totals(run_dir: Path, until_t: float | None = None) -> tuple[LoadTotals, TrackingError]:

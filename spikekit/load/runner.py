@@ -14,6 +14,13 @@ Files (``run_dir/load/``): the scenario as JSON, ``live.jsonl``, one log per pro
 one ack file per worker, merged into ``run_dir/acked_transactions.jsonl`` at the end;
 with ``LoadOptions.raw_samples``, one CSV of every request per worker
 (``raw-samples-worker-N.csv``).
+Faults of the toolkit itself (:class:`~spikekit.load.result.GeneratorIncident`, fired on
+the ``incident`` hook at once and kept in the result): a local worker that exits during
+the run, or one the master reports lost, is a *data hole* and the run goes on; a master
+that dies without writing its files ends the load at once (the workers are sent SIGTERM,
+which flushes their records) and the result is aborted; a run folder whose disk is full
+(less than :data:`MIN_FREE_BYTES` free, checked every second) stops the load, aborted.
+
 Children are spawned from the calling thread: call :meth:`LoadRunner.start` from a thread
 that lives as long as the run (the parent-death signal follows the forking thread).
 """
@@ -22,6 +29,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import time
 from pathlib import Path
@@ -33,7 +41,13 @@ from spikekit.load.acks import merge_ack_files
 from spikekit.load.events import LoadEvents, LoadStarted
 from spikekit.load.options import LoadOptions, plan_workers
 from spikekit.load.recorder import SecondSummary
-from spikekit.load.result import LoadResult, LoadStatus, read_totals
+from spikekit.load.result import (
+    GeneratorIncident,
+    IncidentKind,
+    LoadResult,
+    LoadStatus,
+    read_totals,
+)
 from spikekit.load.target import check_target
 from spikekit.ports import free_port
 from spikekit.processes import ManagedProcess, spawn, terminate_refs
@@ -42,6 +56,24 @@ from spikekit.scenarios import Scenario
 ACKED = "acked_transactions.jsonl"
 UNACKED = "unacked_transactions.jsonl"
 POLL_S = 0.1
+#: Below this much free space on the run folder's disk, the run stops (files would fail).
+MIN_FREE_BYTES = 1 << 20
+DISK_CHECK_S = 1.0
+EXIT_WRITE_FAILED = 5  # spikekit.load.worker and .master: the run's files cannot be written
+
+
+def exit_text(code: int | None) -> str:
+    """``killed by SIGKILL`` / ``exited with code 5``."""
+    if code is None:
+        return "still running"
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    if code == EXIT_WRITE_FAILED:
+        return f"exited with code {code} (it could not write its files)"
+    return f"exited with code {code}"
 
 
 class LiveTail:
@@ -88,6 +120,10 @@ class LoadRunner:
         self._ended: dict[str, Any] | None = None
         self._killed: list[str] = []
         self._live = LiveTail(self.load_dir / "live.jsonl")
+        self.incidents: list[GeneratorIncident] = []
+        self._lost_pids: set[int] = set()
+        self._master_lost = False
+        self._next_disk_check = 0.0
 
     # --- deadlines -------------------------------------------------------------------------
 
@@ -231,6 +267,154 @@ class LoadRunner:
             self.events.second_elapsed.fire(SecondSummary.from_json(line))
         elif event == "ended":
             self._ended = line
+        elif event == "worker_lost":
+            self._worker_lost_by_master(line)
+
+    # --- faults of the toolkit -------------------------------------------------------------
+
+    def _elapsed(self) -> float:
+        return time.time() - self.started_at if self.started_at is not None else 0.0
+
+    def _incident(self, incident: GeneratorIncident) -> None:
+        self.incidents.append(incident)
+        self.events.incident.fire(incident)
+
+    def _records_of(self, index: int) -> tuple[str, ...]:
+        return (f"load/acks-worker-{index}.jsonl", f"load/unacked-worker-{index}.jsonl")
+
+    def _watch_workers(self) -> None:
+        """A local worker that exits while the master runs: its records have a hole."""
+        for index, worker in enumerate(self.workers):
+            code = worker.poll()
+            if code is None or worker.pid in self._lost_pids:
+                continue
+            for line in self._live.read():  # the master may have ended the run meanwhile
+                self._handle(line)
+            if self._ended is not None:
+                return  # workers leave with their master: not lost
+            self._lost_pids.add(worker.pid)
+            if worker.name in self._killed:
+                continue  # ours (hard deadline)
+            if code == EXIT_WRITE_FAILED:  # every record after this is lost: the run stops
+                self._cannot_write(f"{worker.name} (PID {worker.pid}) could not write its records")
+                continue
+            left = sum(1 for w in self.workers if w.poll() is None)
+            self._incident(
+                GeneratorIncident(
+                    t=self._elapsed(),
+                    kind=IncidentKind.WORKER_LOST,
+                    subject=worker.name,
+                    detail=(
+                        f"generator lost {worker.name} (PID {worker.pid}, {exit_text(code)}) "
+                        f"at t={self._elapsed():.0f} s; {left} of {len(self.workers)} local "
+                        "workers left: its acknowledgements since its last flush and its "
+                        "requests in flight are not in the records"
+                    ),
+                    # acks are flushed every second; a request in flight may have been
+                    # applied up to a network timeout before its answer was due
+                    records_lost_from_ts=time.time() - 1.5 - self.options.network_timeout_s,
+                    records_of=self._records_of(index),
+                )
+            )
+
+    def _worker_lost_by_master(self, line: dict[str, Any]) -> None:
+        """The master's heartbeat lost a worker: a remote one, or a local one not seen yet."""
+        pid = int(line.get("pid") or 0)
+        local = next((w for w in self.workers if pid and w.pid == pid), None)
+        if local is not None:
+            self._watch_workers()
+            if pid in self._lost_pids:
+                return
+            # alive yet lost (hung, cut off): kill it so that it cannot come back half-way
+            local.popen.kill()
+            local.popen.wait(5)
+            self._watch_workers()
+            return
+        name = str(line.get("worker", "?"))
+        last_t = int(line.get("last_t", -1))
+        started = self.started_at or time.time()
+        self._incident(
+            GeneratorIncident(
+                t=float(line.get("t", self._elapsed())),
+                kind=IncidentKind.WORKER_LOST,
+                subject=name,
+                detail=(
+                    f"generator lost {name} at t={float(line.get('t', 0.0)):.0f} s (no "
+                    f"heartbeat; last second reported: {last_t}): its records since are lost"
+                ),
+                records_lost_from_ts=started + last_t + 1 - self.options.network_timeout_s,
+                records_of=(),  # a remote worker's files are not here: every player
+            )
+        )
+
+    def _master_died(self) -> None:
+        """The master ended without writing its files: stop the workers now (SIGTERM makes
+        them flush their records), and say so."""
+        assert self.master is not None
+        code = self.master.poll()
+        self._master_lost = True
+        for worker in self.workers:
+            if worker.poll() is None:
+                worker.popen.send_signal(signal.SIGTERM)
+        reason = (
+            f"the Locust master (PID {self.master.pid}) died at t={self._elapsed():.0f} s "
+            f"({exit_text(code)}) before writing its files"
+        )
+        self._stop_reason = self._stop_reason or reason
+        self._incident(
+            GeneratorIncident(
+                t=self._elapsed(),
+                kind=IncidentKind.MASTER_LOST,
+                subject="load-master",
+                detail=f"{reason}: the load stopped; the workers were stopped and their "
+                "requests in flight are not in the records",
+                records_lost_from_ts=time.time() - 1.5 - self.options.network_timeout_s,
+                records_of=(),
+            )
+        )
+
+    @property
+    def _write_failed(self) -> bool:
+        return any(
+            i.kind in (IncidentKind.DISK_FULL, IncidentKind.WRITE_FAILED) for i in self.incidents
+        )
+
+    def _free_bytes(self) -> int | None:
+        try:
+            return shutil.disk_usage(self.run_dir).free
+        except OSError:
+            return None
+
+    def _watch_disk(self) -> None:
+        now = time.monotonic()
+        if now < self._next_disk_check:
+            return
+        self._next_disk_check = now + DISK_CHECK_S
+        free = self._free_bytes()
+        if free is not None and free < MIN_FREE_BYTES:
+            self._cannot_write("")
+
+    def _cannot_write(self, detail: str) -> None:
+        """Files of the run cannot be written: stop the load (once)."""
+        if self._write_failed:
+            return
+        kind = IncidentKind.WRITE_FAILED
+        free = self._free_bytes()
+        if free is not None and free < MIN_FREE_BYTES:
+            kind = IncidentKind.DISK_FULL
+            full = f"the run folder's disk is full ({free:,} bytes free on {self.run_dir})"
+            detail = f"{full}: {detail}" if detail else full
+        self._incident(
+            GeneratorIncident(
+                t=self._elapsed(),
+                kind=kind,
+                subject=str(self.run_dir),
+                detail=f"{detail}; what could not be written is lost",
+                records_lost_from_ts=time.time() - 1.5 - self.options.network_timeout_s,
+                records_of=(),
+            )
+        )
+        self.stop(detail)
 
     def _follow(self) -> None:
         assert self.master is not None
@@ -238,6 +422,9 @@ class LoadRunner:
         while True:
             for line in self._live.read():
                 self._handle(line)
+            if self.started_at is not None:
+                self._watch_workers()
+                self._watch_disk()
             if self.master.poll() is not None:
                 for line in self._live.read():
                     self._handle(line)
@@ -246,6 +433,11 @@ class LoadRunner:
                         f"the Locust master exited with code {self.master.poll()} before the "
                         f"load started:\n{self.master.log_tail()}"
                     )
+                if self._ended is None and "load-master" not in self._killed:
+                    if self.master.poll() == EXIT_WRITE_FAILED or self._write_failed:
+                        self._cannot_write("the Locust master could not write its files")
+                    else:
+                        self._master_died()
                 return
             if self.started_at is None:
                 if time.monotonic() > startup_deadline:
@@ -284,26 +476,34 @@ class LoadRunner:
                 process.popen.kill()
             process.popen.wait(5)
 
+    def _merge(self, pattern: str, name: str, warnings: list[str]) -> int:
+        try:
+            return merge_ack_files(sorted(self.load_dir.glob(pattern)), self.run_dir / name)
+        except OSError as error:  # disk full: the per-worker files stay, report merges them
+            (self.run_dir / name).unlink(missing_ok=True)
+            warnings.append(f"{name} not written ({error.strerror or error}); {pattern} kept")
+            return 0
+
     def _result(self) -> LoadResult:
-        acked = merge_ack_files(
-            sorted(self.load_dir.glob("acks-worker-*.jsonl")), self.run_dir / ACKED
-        )
-        merge_ack_files(
-            sorted(self.load_dir.glob("unacked-worker-*.jsonl")), self.run_dir / UNACKED
-        )
+        warnings = [self.plan.warning] if self.plan.warning else []
+        acked = self._merge("acks-worker-*.jsonl", ACKED, warnings)
+        self._merge("unacked-worker-*.jsonl", UNACKED, warnings)
         totals, tracking = read_totals(self.run_dir, self.scenario.planned_duration_s)
         ended = self._ended or {}
-        if self._killed and "hard deadline" in (self._stop_reason or ""):
+        if (self._killed and "hard deadline" in (self._stop_reason or "")) or self._master_lost:
             status, reason = LoadStatus.ABORTED, self._stop_reason
         elif self._ended is None:
             status, reason = LoadStatus.ABORTED, "the master ended without writing its files"
+            if self._stop_reason:
+                reason = f"{self._stop_reason}; {reason}"
         elif ended.get("status") == "stopped":
             status, reason = LoadStatus.STOPPED, self._stop_reason or ended.get("reason")
         elif ended.get("status") == "aborted":
             status, reason = LoadStatus.ABORTED, ended.get("reason")
         else:
             status, reason = LoadStatus.COMPLETED, None
-        warnings = [self.plan.warning] if self.plan.warning else []
+        if status is LoadStatus.STOPPED and self._write_failed:
+            status = LoadStatus.ABORTED  # stopped by us because files cannot be written
         if self._killed:
             warnings.append(f"killed by PID: {', '.join(sorted(set(self._killed)))}")
         result = LoadResult(
@@ -318,6 +518,7 @@ class LoadRunner:
             tracking=tracking,
             killed=sorted(set(self._killed)),
             warnings=warnings,
+            incidents=list(self.incidents),
         )
         self.events.ended.fire(result)
         return result

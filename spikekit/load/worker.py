@@ -5,12 +5,15 @@ machines (``spikekit worker --master HOST``). It needs no scenario: the master s
 (``spikekit_setup``) before the first players spawn. Acknowledged transactions go to
 ``--acks-file`` on this machine; with ``--raw-samples FILE`` every request is also logged
 there (:class:`~spikekit.load.worker_stats.RawSampleLog`). SIGTERM flushes those files and
-ends the process at once.
+ends the process at once. When its records cannot be written (disk full) it logs why and
+exits with :data:`EXIT_WRITE_FAILED`: a worker that plays on without recording would make
+every acknowledgement after that point look like the platform's invention.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import logging
 import os
@@ -31,6 +34,8 @@ from spikekit.load.protocol import SETUP_MESSAGE, Setup
 from spikekit.load.worker_stats import RawSampleLog, WorkerStats
 
 DEFAULT_MASTER_PORT = 5557
+#: The worker could not write its records (disk full): it ends at once, the runner says why.
+EXIT_WRITE_FAILED = 5
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -82,11 +87,18 @@ def main(argv: list[str] | None = None) -> int:
     runner = env.create_worker_runner(args.master, args.master_port)
     stats: list[WorkerStats] = []
 
+    def on_write_error(error: str) -> None:
+        logging.error("%s: stopping (acknowledgements lost: %d)", error, acks.lost + unacked.lost)
+        close_files()
+        os._exit(EXIT_WRITE_FAILED)
+
     def on_setup(environment: Environment, msg: Any, **_: Any) -> None:
         setup = Setup.from_wire(msg.data)
         ctx = WorkerContext.from_setup(setup, acks, unacked)
         set_context(ctx)
-        worker_stats = WorkerStats(runner, f"worker-{setup.worker_index}", ctx, raw)
+        worker_stats = WorkerStats(
+            runner, f"worker-{setup.worker_index}", ctx, raw, on_write_error=on_write_error
+        )
         environment.events.request.add_listener(worker_stats.on_request)  # type: ignore[no-untyped-call]
         stats.append(worker_stats)
         gevent.spawn(worker_stats.loop)
@@ -96,7 +108,8 @@ def main(argv: list[str] | None = None) -> int:
         acks.close()
         unacked.close()
         if raw is not None:
-            raw.close()
+            with contextlib.suppress(OSError):  # disk full: the CSV is an optional extra
+                raw.close()
 
     def on_sigterm() -> None:
         close_files()

@@ -102,12 +102,14 @@ class WorkerStats:
         ctx: WorkerContext,
         raw: RawSampleLog | None = None,
         clock: Callable[[], float] = time.time,
+        on_write_error: Callable[[str], None] | None = None,
     ) -> None:
         self.runner = runner
         self.clock = clock  # Unix time of a request's completion
         self.name = name
         self.ctx = ctx
         self.raw = raw
+        self.on_write_error = on_write_error
         self._buckets: dict[int, dict[str, _Bucket]] = {}
         self._sent_through = -1
         self._process = psutil.Process()
@@ -158,6 +160,7 @@ class WorkerStats:
             players=self.ctx.active,
             cpu_percent=float(self._process.cpu_percent(None)),
             rss_bytes=int(self._process.memory_info().rss),
+            pid=self._process.pid,
             endpoints={
                 endpoint: EndpointSecond(
                     b.requests,
@@ -176,8 +179,12 @@ class WorkerStats:
             self.runner.send_message(SECOND_MESSAGE, self.report(t).to_wire())
             self._sent_through = t
         self.ctx.acks.flush()
+        self.ctx.unacked.flush()
         if self.raw is not None:
             self.raw.flush()
+        error = self.ctx.acks.error or self.ctx.unacked.error
+        if error is not None and self.on_write_error is not None:
+            self.on_write_error(error)
 
     def loop(self) -> None:
         """Runs as a greenlet: wake just after each second ends, send it."""

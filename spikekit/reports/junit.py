@@ -43,11 +43,25 @@ def build_junit(summary: Summary) -> str:
         _case(suite, "spikekit.audit", "wallet audit", None)
     if summary.verdict.aborted:
         _case(suite, "spikekit.run", "run completed", f"aborted: {summary.run.abort_reason}")
+    for still_on in summary.faults_not_reverted:
+        _case(
+            suite,
+            "spikekit.revert",
+            still_on.fault_id,
+            f"not reverted: {still_on.reason}",
+            f"revert it by hand: {still_on.revert_by_hand}",
+        )
+    for incident in summary.toolkit_incidents:
+        case = ET.SubElement(
+            suite, "testcase", classname="spikekit.toolkit", name=incident.kind, time="0"
+        )
+        ET.SubElement(case, "skipped", message=f"t={incident.t:.0f} s: {incident.detail}")
     cases = suite.findall("testcase")
     failures = sum(1 for c in cases if c.find("failure") is not None)
     for element in (suite, suites):
         element.set("tests", str(len(cases)))
         element.set("failures", str(failures))
+        element.set("skipped", str(sum(1 for c in cases if c.find("skipped") is not None)))
         element.set("errors", "0")
     ET.indent(suites)
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"

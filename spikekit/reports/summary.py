@@ -40,6 +40,8 @@ class VerdictInfo(_Model):
     aborted: bool
     conclusive: bool
     paragraph: str
+    # added in schema 1: absent from older summary.json files, read as []
+    inconclusive_reasons: list[str] = Field(default_factory=list)
 
 
 class KeyNumbers(_Model):
@@ -85,6 +87,7 @@ class FaultSummary(_Model):
     error_budget_burn: float | None
     # added in schema 1: absent from older summary.json files, read as []
     hurt_endpoints: list[str] = Field(default_factory=list)
+    revert_error: str | None = None  # added in schema 1: the run's revert failed
 
 
 class Phase(_Model):
@@ -124,6 +127,22 @@ class AuditSummary(_Model):
     checks: list[AuditCheckSummary]
 
 
+class ToolkitIncidentSummary(_Model):
+    t: float
+    kind: str
+    subject: str
+    detail: str
+    records_lost: bool  # the load engine's records have a hole from then on
+
+
+class NotRevertedSummary(_Model):
+    fault_id: str
+    fault: str
+    target: str
+    reason: str
+    revert_by_hand: str
+
+
 class Summary(_Model):
     schema_version: int
     run: RunInfo
@@ -134,6 +153,9 @@ class Summary(_Model):
     phases: Phases
     hints: list[Hint]
     audit: AuditSummary
+    # added in schema 1: absent from older summary.json files, read as []
+    toolkit_incidents: list[ToolkitIncidentSummary] = Field(default_factory=list)
+    faults_not_reverted: list[NotRevertedSummary] = Field(default_factory=list)
 
 
 def _finite(value: float | None) -> float | None:
@@ -188,6 +210,7 @@ def build_summary(analysis: RunAnalysis) -> Summary:
             aborted=analysis.verdict.aborted,
             conclusive=analysis.verdict.conclusive,
             paragraph=analysis.verdict.paragraph,
+            inconclusive_reasons=list(analysis.verdict.inconclusive_reasons),
         ),
         key_numbers=KeyNumbers(
             peak_target_players=int(run.players["target_players"].max()) if len(run.players) else 0,
@@ -233,6 +256,7 @@ def build_summary(analysis: RunAnalysis) -> Summary:
                 peak_ratio=_finite(f.peak_ratio),
                 error_budget_burn=_finite(f.error_budget_burn),
                 hurt_endpoints=list(blast.hurt),
+                revert_error=f.window.revert_error,
             )
             for f, blast in zip(analysis.faults, analysis.blast, strict=True)
         ],
@@ -263,6 +287,26 @@ def build_summary(analysis: RunAnalysis) -> Summary:
                 for c in analysis.audit.findings
             ],
         ),
+        toolkit_incidents=[
+            ToolkitIncidentSummary(
+                t=round(i.t, 3),
+                kind=i.kind,
+                subject=i.subject,
+                detail=i.detail,
+                records_lost=i.has_hole,
+            )
+            for i in run.incidents
+        ],
+        faults_not_reverted=[
+            NotRevertedSummary(
+                fault_id=f.fault_id,
+                fault=f.fault,
+                target=f.target,
+                reason=f.reason,
+                revert_by_hand=f.by_hand,
+            )
+            for f in analysis.not_reverted
+        ],
     )
 
 

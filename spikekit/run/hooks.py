@@ -43,7 +43,12 @@ class RunOutcome:
     exit_code: int
     aborted: str | None
     load: LoadResult | None
-    outputs: tuple[Path, ...]
+    outputs: tuple[Path, ...]  # report.html, summary.json, junit.xml (the run folder alone
+    # when the report could not be written)
+    #: Faults of the toolkit itself during the run, one line each (also in the paragraph).
+    incidents: tuple[str, ...] = ()
+    #: Faults the run could not revert, each with how to revert it by hand.
+    not_reverted: tuple[str, ...] = ()
 
 
 @dataclass

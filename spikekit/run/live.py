@@ -1,19 +1,35 @@
 """The part of a run that starts at t = 0: the chaos schedule, its journal and the platform
-recorder, all on the load's clock; stop conditions fed each second; one orderly stop."""
+recorder, all on the load's clock; stop conditions fed each second; one orderly stop.
+
+Faults of the toolkit itself go to the journal as ``toolkit_incident`` and to the console
+(``progress``) the moment they are noticed: a lost Locust worker or master (from the load
+runner), a run folder that cannot be written, and Toxiproxy dying under the bundled
+platform (checked every second): its links carry every call between the services, so the
+run is stopped. A journal that cannot be written (disk full) never raises into the run:
+the first error is kept in :attr:`LivePart.journal_error`."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
-from spikekit.chaos.journal import Journal, RunEnded, RunStarted
+from spikekit.chaos.journal import (
+    FaultReverted,
+    Journal,
+    JournalEvent,
+    RunEnded,
+    RunStarted,
+    ToolkitIncident,
+)
 from spikekit.chaos.run import ChaosRun
 from spikekit.chaos.schedule import MonotonicClock, ScheduledFault, Scheduler
 from spikekit.chaos.stop import SecondStats, StopConditions
 from spikekit.load.events import LoadStarted
 from spikekit.load.recorder import SecondSummary
+from spikekit.load.result import GeneratorIncident, IncidentKind
 from spikekit.load.runner import LoadRunner
 from spikekit.run import hooks as run_hooks
+from spikekit.run import rundir
 from spikekit.run.platform import Platform
 from spikekit.scenarios import Scenario, SLOMetric
 from spikekit.telemetry.recorder import PlatformRecorder
@@ -62,14 +78,53 @@ class LivePart:
         self.recorder: PlatformRecorder | None = None
         self.started_at: float | None = None
         self.aborted: str | None = None
+        self.journal_error: str | None = None
+        self.incidents: list[GeneratorIncident] = []
+        self.failed_reverts: list[FaultReverted] = []
         runner.events.started.add_listener(self.on_started)
         runner.events.second_elapsed.add_listener(self.on_second)
+        runner.events.incident.add_listener(self.on_incident)
+
+    # --- the journal, never raising ----------------------------------------------------------
+
+    def record(self, event: JournalEvent) -> None:
+        """Put ``event`` in the journal; a write that fails (disk full) is kept, not raised."""
+        if isinstance(event, FaultReverted) and not event.ok:
+            self.failed_reverts.append(event)
+        if self.journal is None:
+            return
+        try:
+            self.journal.write(event)
+        except OSError as error:
+            if self.journal_error is None:
+                self.journal_error = f"cannot write {JOURNAL}: {error.strerror or error}"
+                self.hooks.progress.fire(f"{self.journal_error} (journal events lost from here)")
+
+    def on_incident(self, incident: GeneratorIncident) -> None:
+        """A fault of the toolkit: journal it, say it; a hole in the data does not stop."""
+        self.incidents.append(incident)
+        if incident.kind in (IncidentKind.DISK_FULL, IncidentKind.WRITE_FAILED):
+            rundir.release_space(self.run_dir, "journal")  # room to say what happened
+        if self.journal is not None:
+            self.record(
+                ToolkitIncident(
+                    **self.journal.stamp(),
+                    kind=incident.kind.value,
+                    subject=incident.subject,
+                    detail=incident.detail,
+                    records_lost_from_ts=incident.records_lost_from_ts,
+                    records_of=list(incident.records_of),
+                )
+            )
+        going_on = incident.kind is IncidentKind.WORKER_LOST and self.aborted is None
+        then = "the run goes on; its data has a hole" if going_on else "the run stops"
+        self.hooks.progress.fire(f"toolkit fault: {incident.detail} ({then})")
 
     def on_started(self, started: LoadStarted) -> None:
         self.started_at = started.started_at
         t0 = time.monotonic() - (time.time() - started.started_at)
         self.journal = Journal(self.run_dir / JOURNAL, started=t0)
-        self.journal.write(
+        self.record(
             RunStarted(
                 **self.journal.stamp(),
                 scenario=self.scenario.name,
@@ -79,7 +134,7 @@ class LivePart:
         scheduler = Scheduler(
             self.faults,
             clock=MonotonicClock(t0),
-            sinks=[self.journal, self.hooks.fault_event.fire],
+            sinks=[self.record, self.hooks.fault_event.fire],
             run_end_t=self.scenario.planned_duration_s,
         )
         self.chaos = ChaosRun(scheduler, handle_signals=False).__enter__()
@@ -103,6 +158,11 @@ class LivePart:
 
     def on_second(self, summary: SecondSummary) -> None:
         self.platform.tick()
+        lost = self.platform.lost() if self.aborted is None else None
+        if lost is not None:
+            t = time.time() - (self.started_at or time.time())  # now, not the second judged
+            self.on_incident(GeneratorIncident(t, IncidentKind.TOXIPROXY_LOST, "toxiproxy", lost))
+            self.abort(lost)
         reason = self.stops.feed(second_stats(summary))
         if reason is not None:
             self.abort(reason)
@@ -129,6 +189,9 @@ class LivePart:
                 self.recorder.stop()
                 self.recorder = None
             if self.journal is not None:
-                self.journal.write(RunEnded(**self.journal.stamp(), status=status))
-                self.journal.close()
-                self.journal = None
+                self.record(RunEnded(**self.journal.stamp(), status=status))
+                journal, self.journal = self.journal, None
+                try:
+                    journal.close()
+                except OSError as error:
+                    self.journal_error = self.journal_error or f"cannot close {JOURNAL}: {error}"

@@ -7,10 +7,19 @@
 
 Ctrl-C or SIGTERM once: an orderly stop (faults reverted, load files written, audit run,
 report of an aborted run). Twice: stop now; faults are still reverted on the way out.
+
+Faults of the toolkit itself never end in a traceback: a lost Locust worker is a hole in
+the data (the run goes on, the report says so and is inconclusive); a lost master, a
+dead Toxiproxy or a full disk abort the run (exit 3) with the faults reverted and what
+could be written kept. Per-second files the master could not write are rebuilt from
+``load/live.jsonl``; when the report itself cannot be written (disk full) the outcome
+says so, and ``spikekit report RUN_DIR`` builds it once there is room. A fault that could
+not be reverted is named with how to revert it by hand.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import signal
 import time
 from collections.abc import Iterator
@@ -19,18 +28,20 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from spikekit.analysis.verdict import EXIT_ABORTED
 from spikekit.chaos.guard import TargetGuard
 from spikekit.chaos.registry import scheduled_faults
-from spikekit.errors import RunAborted
+from spikekit.errors import ConfigError, RunAborted
 from spikekit.load.options import LoadOptions
-from spikekit.load.result import LoadResult, LoadStatus
+from spikekit.load.result import LoadResult, LoadStatus, read_totals
 from spikekit.load.runner import LoadRunner
 from spikekit.reports.build import build_report
 from spikekit.run import rundir
 from spikekit.run.hooks import RunHooks, RunOutcome
 from spikekit.run.live import JOURNAL, LivePart
 from spikekit.run.options import RunOptions
-from spikekit.run.platform import platform_for
+from spikekit.run.platform import Platform, platform_for
+from spikekit.run.salvage import rebuild_from_live
 from spikekit.scenarios import Scenario
 from spikekit.scenarios.target import UrlTarget
 
@@ -44,6 +55,7 @@ class SpikeRun:
         self.scenario: Scenario = options.resolve()
         self.live: LivePart | None = None
         self._signals = 0
+        self.notes: list[str] = []  # what could not be done (disk full ...), for the outcome
 
     def _say(self, text: str) -> None:
         self.hooks.progress.fire(text)
@@ -73,6 +85,7 @@ class SpikeRun:
             guard.check_url(scenario.target.url, "target")
         run_dir = rundir.create(options.out, scenario)
         (run_dir / JOURNAL).touch()
+        rundir.reserve_space(run_dir)
         started_wall = time.time()
         rundir.write_meta(run_dir, scenario, "", started_at=started_wall)
         self._say(f"run directory: {run_dir}")
@@ -97,8 +110,17 @@ class SpikeRun:
                 status = "completed" if result.status is LoadStatus.COMPLETED else "aborted"
             finally:
                 self.live.close(status)
-            pf.finish(run_dir)
+            self._finish(pf, run_dir)
         return self._conclude(run_dir, started_wall, result)
+
+    def _finish(self, pf: Platform, run_dir: Path) -> None:
+        """The after-run audit, unless the run folder cannot take its files."""
+        try:
+            pf.finish(run_dir)
+        except OSError as error:
+            note = f"the wallet audit was not taken: {error.strerror or error}"
+            self.notes.append(note)
+            self._say(note)
 
     def _conclude(
         self, run_dir: Path, started_wall: float, result: LoadResult | None
@@ -107,28 +129,101 @@ class SpikeRun:
         aborted = self.live.aborted
         if aborted is None and result is not None and result.status is not LoadStatus.COMPLETED:
             aborted = result.reason or result.status.value
+        rundir.release_space(run_dir)
+        if result is not None and self._rebuild_load_files(run_dir):
+            totals, tracking = read_totals(run_dir, self.scenario.planned_duration_s)
+            result = dataclasses.replace(result, totals=totals, tracking=tracking)
         started_at = self.live.started_at or started_wall
-        rundir.write_meta(
-            run_dir,
-            self.scenario,
-            self.live.runner.target_url,
-            started_at=started_at,
-            ended_at=time.time(),
-            aborted=aborted,
-        )
+        try:
+            rundir.write_meta(
+                run_dir,
+                self.scenario,
+                self.live.runner.target_url,
+                started_at=started_at,
+                ended_at=time.time(),
+                aborted=aborted,
+            )
+        except OSError as error:
+            self.notes.append(f"meta.json not updated: {error.strerror or error}")
         if result is None:
             raise RunAborted(f"the run ended before its load started; see {run_dir}")
         self._say("analysing and writing the report ...")
-        built = build_report(run_dir)
+        try:
+            built = build_report(run_dir)
+        except (OSError, ConfigError) as error:
+            return self._unreported(run_dir, aborted, result, error)
         verdict = built.summary.verdict
+        not_reverted = tuple(
+            f"{f.fault_id} ({f.fault} on {f.target}): {f.reason}; revert it by hand: "
+            f"{f.revert_by_hand}"
+            for f in built.summary.faults_not_reverted
+        )
+        for line in not_reverted:
+            self._say(f"fault NOT reverted: {line}")
+        incidents = tuple(
+            f"t={i.t:.0f} s {i.kind}: {i.detail}" for i in built.summary.toolkit_incidents
+        )
+        paragraph = " ".join([verdict.paragraph, *self.notes])
         outcome = RunOutcome(
             run_dir=run_dir,
             verdict=verdict.verdict,
-            paragraph=verdict.paragraph,
+            paragraph=paragraph,
             exit_code=verdict.exit_code,
             aborted=aborted,
             load=result,
             outputs=(built.html, built.summary_path, built.junit),
+            incidents=incidents,
+            not_reverted=not_reverted,
+        )
+        self.hooks.run_ended.fire(outcome)
+        return outcome
+
+    def _rebuild_load_files(self, run_dir: Path) -> bool:
+        """The per-second files the Locust master did not write, from ``load/live.jsonl``."""
+        try:
+            rebuilt = rebuild_from_live(run_dir, self._say)
+        except OSError as error:
+            self.notes.append(f"per-second data not rebuilt: {error.strerror or error}")
+            return False
+        if rebuilt:
+            self.notes.append(
+                f"Per-second data rebuilt from load/live.jsonl ({', '.join(rebuilt)}; "
+                "per-endpoint p50/p99/max unknown)."
+            )
+        return bool(rebuilt)
+
+    def _unreported(
+        self, run_dir: Path, aborted: str | None, result: LoadResult, error: Exception
+    ) -> RunOutcome:
+        """The report could not be built (disk full): say what happened, exit 3."""
+        assert self.live is not None
+        why = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        sentences = [f"The run was aborted before its end ({aborted})." if aborted else ""]
+        sentences += [f"The toolkit itself failed at {i.text()}." for i in self.live.incidents]
+        sentences += [
+            f"Fault '{r.fault_id}' ({r.fault} on {r.target}) was not reverted ({r.error}); "
+            f"revert it by hand: spikekit chaos revert --all {run_dir}."
+            for r in self.live.failed_reverts
+        ]
+        sentences += self.notes
+        sentences.append(
+            f"The report could not be written ({why}): make room, then run "
+            f"`spikekit report {run_dir}`."
+        )
+        self._say(f"report not written: {why}")
+        outcome = RunOutcome(
+            run_dir=run_dir,
+            verdict="FAILED",
+            paragraph=" ".join(x for x in sentences if x),
+            exit_code=EXIT_ABORTED,
+            aborted=aborted or f"the report could not be written ({why})",
+            load=result,
+            outputs=(run_dir,),
+            incidents=tuple(i.text() for i in self.live.incidents),
+            not_reverted=tuple(
+                f"{r.fault_id}: {r.error}; revert it by hand: spikekit chaos revert --all {run_dir}"
+                for r in self.live.failed_reverts
+            ),
         )
         self.hooks.run_ended.fire(outcome)
         return outcome

@@ -4,7 +4,9 @@ the load, a context for the chaos engine, what to record, and an after-run audit
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -53,6 +55,11 @@ class ExternalPlatform:
     def tick(self) -> None:
         """Called once a second on the main thread."""
 
+    def lost(self) -> str | None:
+        """A toolkit process of ours that died under the run: none here (the user's
+        Toxiproxy is theirs; a revert that cannot reach it is reported as such)."""
+        return None
+
     def finish(self, run_dir: Path) -> None:
         """Nothing to audit: the ledger of a foreign platform is not ours to read."""
 
@@ -95,7 +102,18 @@ class BundledPlatform:
         tb: TracebackType | None,
     ) -> None:
         self.say("stopping the reference platform ...")
-        self.stack.stop()
+        try:
+            self.stack.stop()
+        except OSError as failed:  # stack.json cannot be written (disk full): stop anyway
+            self.say(f"platform state not saved ({failed.strerror or failed}): stopping it")
+            stack = self.stack
+            for replica in stack.replicas:
+                replica.process.stop()
+            if stack.toxiproxy is not None:
+                stack.toxiproxy.stop()
+            for backing in (stack.redis, stack.postgres):
+                if backing is not None:
+                    backing.stop()
 
     @property
     def base_url(self) -> str:
@@ -127,6 +145,28 @@ class BundledPlatform:
         """Answer the chaos engine's restart requests (only this thread may start children)."""
         if self.control is not None:
             self.control.handle_pending()
+
+    def lost(self) -> str | None:
+        """Why the run cannot go on because a toolkit process of the stack died, or None.
+
+        Toxiproxy is the toolkit's, not the platform's, and the supervisor does not restart
+        it: every link between the services goes through it, so without it the platform is
+        cut off, and the toxics it held died with it.
+        """
+        proxy = self.stack.toxiproxy
+        if proxy is None:
+            return None
+        code = proxy.process.poll()
+        if code is None:
+            return None
+        how = f"killed by signal {-code}" if code < 0 else f"exited with code {code}"
+        with contextlib.suppress(ValueError):
+            how = f"killed by {signal.Signals(-code).name}" if code < 0 else how
+        return (
+            f"Toxiproxy (PID {proxy.process.pid}) {how}: every link between the platform's "
+            "services goes through it, so the platform is cut off (the supervisor does not "
+            "restart it), and the toxics it held died with it"
+        )
 
     def finish(self, run_dir: Path) -> None:
         """Let queues drain, then export the ledger and audit it."""

@@ -19,6 +19,30 @@ from spikekit.scenarios.target import PlatformTarget
 
 FORMAT_VERSION = 1
 IN_PROGRESS = "the run did not finish (crash or kill): see journal.jsonl"
+#: Space held in the run folder for its last words, freed when its disk fills up: a little
+#: for the journal at once (to say what happened), the rest once the platform has stopped
+#: (``meta.json``, the rebuilt per-second files, the report).
+RESERVES = {"journal": 256 << 10, "report": 4 << 20}
+RESERVE = ".space-reserve-{}"
+
+
+def reserve_space(run_dir: Path) -> bool:
+    """Hold :data:`RESERVES` in ``run_dir`` (files of zeros); False when there is no room."""
+    for name, size in RESERVES.items():
+        path = run_dir / RESERVE.format(name)
+        try:
+            with path.open("wb") as handle:
+                handle.write(bytes(size))
+        except OSError:
+            path.unlink(missing_ok=True)
+            return False
+    return True
+
+
+def release_space(run_dir: Path, *names: str) -> None:
+    """Give reserved space back (all of it without ``names``)."""
+    for name in names or tuple(RESERVES):
+        (run_dir / RESERVE.format(name)).unlink(missing_ok=True)
 
 
 def machine() -> Machine:

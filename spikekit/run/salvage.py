@@ -50,7 +50,7 @@ from pydantic import ValidationError
 
 from spikekit.analysis import rundir as files
 from spikekit.analysis.rundir import RunMeta
-from spikekit.chaos.journal import FaultReverted, JournalEvent, read_journal
+from spikekit.chaos.journal import FaultReverted, JournalEvent, ToolkitIncident, read_journal
 from spikekit.chaos.revert import active_faults
 from spikekit.errors import ChaosError, ConfigError
 from spikekit.load.acks import merge_ack_files
@@ -63,7 +63,7 @@ from spikekit.load.outputs import (
 from spikekit.load.recorder import ALL, SecondSummary
 from spikekit.telemetry.recorder import PARTS_DIR, merge_parts
 
-__all__ = ["LIVE", "LiveLog", "Salvage", "parse_live", "salvage"]
+__all__ = ["LIVE", "LiveLog", "Salvage", "parse_live", "rebuild_from_live", "salvage"]
 
 LIVE = "load/live.jsonl"
 ACKS = "load/acks-worker-*.jsonl"
@@ -184,9 +184,14 @@ def run_end_t(log: LiveLog, events: Sequence[JournalEvent]) -> float:
     return max(ends)
 
 
-def abort_reason(end_t: float, from_live: Sequence[str], notes: Sequence[str]) -> str:
-    """The ``abort_reason`` of a salvaged run: it died, when, which figures were rebuilt."""
+def abort_reason(
+    end_t: float, from_live: Sequence[str], notes: Sequence[str], cause: str | None = None
+) -> str:
+    """The ``abort_reason`` of a salvaged run: it died, when, which figures were rebuilt.
+    ``cause``: what the journal says stopped it (a ``toolkit_incident``: the disk full...)."""
     parts = [f"the run process ended without writing its results (killed?) at t≈{end_t:.0f} s"]
+    if cause:
+        parts = [f"{cause} (the run could not write its results; it ended at t≈{end_t:.0f} s)"]
     if from_live:
         unknown = f" ({UNKNOWN_PERCENTILES} unknown)" if files.TIMESERIES in from_live else ""
         parts.append(f"per-second data rebuilt from {LIVE}{unknown}")
@@ -220,9 +225,11 @@ def _read_meta(path: Path) -> RunMeta | None:
 
 
 def missing_results(run_dir: Path, meta: RunMeta | None) -> list[str]:
-    """The required files a run whose process died (``ended_at`` still null) is missing;
-    [] for a run that ended (its missing files are not ours to rebuild) or has them."""
-    if meta is None or meta.ended_at is not None or meta.status != "aborted":
+    """The required files an aborted run is missing: its process died (``ended_at`` still
+    null), or it ended early because its own files could not be written (disk full, the
+    Locust master lost); [] for a completed run (its missing files are not ours to
+    rebuild) or one that has them."""
+    if meta is None or meta.status != "aborted":
         return []
     return [n for n in (files.TIMESERIES, files.PLAYERS) if not (run_dir / n).is_file()]
 
@@ -328,6 +335,19 @@ def _merge_metric_parts(run_dir: Path, say: Say) -> list[str]:
     return [metrics.name]
 
 
+def rebuild_from_live(run_dir: Path, say: Say = _quiet) -> list[str]:
+    """The per-second files the Locust master did not write (it died, or the disk was
+    full), rebuilt from ``load/live.jsonl`` by the run itself; the names created."""
+    run_dir = Path(run_dir)
+    live = run_dir / LIVE
+    if not live.is_file() or all(
+        (run_dir / n).is_file() for n in (files.TIMESERIES, files.PLAYERS)
+    ):
+        return []
+    log = parse_live(live.read_text(encoding="utf-8", errors="replace"))
+    return _rebuild_from_live(run_dir, log, say) if log.seconds else []
+
+
 def salvage(run_dir: Path, say: Say = _quiet) -> Salvage | None:
     """Rebuild the missing results of a run whose process died; None when it did not.
 
@@ -378,9 +398,14 @@ def salvage(run_dir: Path, say: Say = _quiet) -> Salvage | None:
         notes.append(f"platform metrics lost ({files.PLATFORM_METRICS} never closed)")
 
     end_t = run_end_t(log, events)
-    reason = abort_reason(end_t, from_live, notes)
+    stops = [e for e in events if isinstance(e, ToolkitIncident) and e.kind != "worker_lost"]
+    reason = abort_reason(end_t, from_live, notes, stops[0].detail if stops else None)
     started_at = log.started_at if log.started_at is not None else meta.started_at
-    _complete_meta(run_dir / files.META, started_at, started_at + end_t, reason)
+    ended_at = started_at + end_t
+    if meta.ended_at is not None:  # the run ended itself, aborted: keep what it said
+        ended_at, rebuilt_from = meta.ended_at, reason.split("; ", 1)[1:]
+        reason = "; ".join([meta.abort_reason or "aborted", *rebuilt_from])
+    _complete_meta(run_dir / files.META, started_at, ended_at, reason)
     say(f"{files.META}: marked aborted, ended at t≈{end_t:.0f} s")
     not_rebuilt = [
         "histograms.json (whole-run histograms)",

@@ -6,7 +6,9 @@ writes ``platform_metrics.parquet`` in the long format of docs/run-directory.md:
 go to a closed part file under ``platform_metrics.parts/``, so that a run killed
 mid-way keeps its metrics up to the last flush (:func:`merge_parts`, which ``spikekit
 report`` uses on a killed run); :meth:`stop` merges the parts into the one file.
-A target that does not answer in time gets ``up = 0`` for that second.
+A target that does not answer in time gets ``up = 0`` for that second. A part that cannot
+be written (disk full) keeps its rows in memory for the next flush; :attr:`write_error`
+says what failed, and :meth:`stop` never raises for it (the parts written so far stay).
 """
 
 from __future__ import annotations
@@ -90,6 +92,7 @@ class PlatformRecorder:
         self._parts_written = 0
         self._started = False
         self.seconds_recorded = 0
+        self.write_error: str | None = None
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -108,8 +111,18 @@ class PlatformRecorder:
             self._thread = None
         if self._started:
             self._flush()
-            merge_parts(self.parts, self.path)
+            if self.write_error is None:
+                try:
+                    merge_parts(self.parts, self.path)
+                except OSError as error:
+                    self._failed(error)
+                    self.path.with_name(self.path.name + ".tmp").unlink(missing_ok=True)
             self._started = False
+
+    def _failed(self, error: OSError) -> None:
+        self.write_error = self.write_error or (
+            f"cannot write {FILE_NAME}: {error.strerror or error}"
+        )
 
     def __enter__(self) -> PlatformRecorder:
         return self.start()
@@ -193,8 +206,15 @@ class PlatformRecorder:
         rows, self._rows = self._rows, []
         columns = list(zip(*rows, strict=True))
         table = pa.Table.from_arrays([pa.array(c) for c in columns], schema=SCHEMA)
+        path = self.parts / _PART.format(self._parts_written + 1)
+        try:
+            _write_atomically(table, path)
+        except OSError as error:
+            self._rows = rows + self._rows  # tried again at the next flush
+            path.with_name(path.name + ".tmp").unlink(missing_ok=True)
+            self._failed(error)
+            return
         self._parts_written += 1
-        _write_atomically(table, self.parts / _PART.format(self._parts_written))
 
 
 def _write_atomically(table: pa.Table, path: Path) -> None:

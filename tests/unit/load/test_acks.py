@@ -100,3 +100,15 @@ def test_ack_line_is_byte_for_byte_what_json_dumps_writes(ack: Ack) -> None:
         "balance_after": ack.balance_after,
     }
     assert ack.to_line() == json.dumps(record, separators=(",", ":")) + "\n"
+
+
+def test_a_full_disk_is_reported_not_raised_into_the_players() -> None:
+    """/dev/full answers every write with ENOSPC, as a full run folder does."""
+    log = AckLog(Path("/dev/full"))
+    ack = Ack(1.0, AckKind.BET, "p000001", "provider-a:1", 100)
+    log.write([ack] * 3)
+    log.flush()  # the buffer reaches the device here
+    assert log.error is not None and "No space left" in log.error
+    log.write([ack, ack])
+    assert log.lost == 2
+    log.close()

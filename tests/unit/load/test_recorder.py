@@ -145,3 +145,32 @@ def test_outputs_follow_the_run_directory_format(tmp_path: Path) -> None:
     encoded = json.loads((tmp_path / "histograms.json").read_text())
     assert set(encoded) == {"*", LOGIN, ROUNDS}
     assert hdr.decode(encoded["*"]).get_total_count() == 3
+
+
+def test_a_lost_workers_last_players_are_not_carried_on() -> None:
+    """A killed worker's last count must not stay in the actual players: once its users are
+    spread over the workers left, it would be counted twice."""
+    recorder = Recorder(lambda t: 50, ["worker-0", "worker-1"])
+    for t in range(3):
+        recorder.add(report("worker-0", t, players=25))
+        recorder.add(report("worker-1", t, players=25))
+    assert [r.actual_players for r in recorder.due(4.5)] == [50, 50, 50]
+    recorder.add(report("worker-0", 3, players=25))  # worker-1 died after second 2
+    assert recorder.drop_worker("worker-1") and recorder.lost == ["worker-1"]
+    for t in range(4, 7):
+        recorder.add(report("worker-0", t, players=50))  # its users spread to worker-0
+    rows = recorder.due(7.5)
+    assert [r.actual_players for r in rows] == [25, 50, 50, 50]
+    assert recorder.all_reported(6)  # no longer waits for the lost worker
+    late = report("worker-1", 3, players=25)
+    recorder.add(late)  # a late report still counts in the requests, not as a player
+    assert "worker-1" not in recorder.workers
+    assert not recorder.drop_worker("worker-1")
+
+
+def test_a_lagging_worker_keeps_its_last_count() -> None:
+    recorder = Recorder(lambda t: 20, ["worker-0", "worker-1"], lateness_s=1.0)
+    recorder.add(report("worker-0", 0, players=10))
+    recorder.add(report("worker-1", 0, players=10))
+    recorder.add(report("worker-0", 1, players=10))
+    assert [r.actual_players for r in recorder.due(3.5)] == [20, 20]
