@@ -20,9 +20,9 @@ def report(
 ) -> None:
     """Rebuild report.html, summary.json and junit.xml from a run directory.
 
-    A run whose process died (SIGKILL) before writing its results is salvaged first: the
-    missing per-second files are rebuilt from its working files (load/live.jsonl) and the
-    run is reported as aborted.
+    A run that died (SIGKILL) or ended early (a full disk, a lost load master) before
+    writing its results is salvaged first: the missing per-second files are rebuilt from
+    its working files (load/live.jsonl) and the run is reported as aborted.
 
     Exits 0 when the run passed or degraded and recovered, 1 when an SLO, a fault
     recovery or the wallet audit failed, 2 for a missing or invalid run directory,
@@ -50,10 +50,12 @@ def salvage_killed_run(run_dir: Path) -> None:
     check_run_dir(run_dir)
     salvaged = salvage(run_dir, say=console.progress)
     if salvaged is not None:
-        console.warn(
-            f"the run died at t≈{salvaged.end_t:.0f} s without writing its results; "
-            f"salvaged {salvaged.seconds} s of data"
+        how = (
+            f"the run ended early at t≈{salvaged.end_t:.0f} s ({salvaged.abort_reason})"
+            if salvaged.ended_itself
+            else f"the run died at t≈{salvaged.end_t:.0f} s"
         )
+        console.warn(f"{how} without writing its results; salvaged {salvaged.seconds} s of data")
         if salvaged.rebuilt:
             console.info(f"  rebuilt: {', '.join(salvaged.rebuilt)}")
         for name in salvaged.set_aside:

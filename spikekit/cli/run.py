@@ -113,6 +113,13 @@ def _show(outcome: RunOutcome) -> None:
             f"peak {load.totals.peak_actual_players:,} players, "
             f"tracking error {load.tracking.relative:.1%}"
         )
+    for incident in outcome.incidents:
+        console.warn(f"toolkit: {incident}")
+    for fault in outcome.not_reverted:
+        console.warn(f"fault NOT reverted: {fault}")
+    if outcome.outputs == (outcome.run_dir,):  # the report could not be written (said above)
+        console.info(f"run directory: {outcome.run_dir}")
+        return
     console.info(f"report: {outcome.outputs[0]}")
     for path in outcome.outputs[1:]:
         console.info(f"        {path}")

@@ -44,6 +44,7 @@ from spikekit.load.protocol import SECOND_MESSAGE, SETUP_MESSAGE, Setup, WorkerS
 from spikekit.load.recorder import Recorder
 from spikekit.load.shape_driver import ShapeDriver
 from spikekit.scenarios import Scenario
+from spikekit.scenarios.shape import spawn_capacity
 
 EXIT_NO_WORKERS = 3
 EXIT_WRITE_FAILED = 5
@@ -175,8 +176,10 @@ class Master:
             running = self.runner.state in (STATE_RUNNING, STATE_SPAWNING)
             if left and running and self.stop_reason is None and self.runner.shape_greenlet:
                 # Locust's heartbeat took the worker out of its dispatcher; dispatching the
-                # same target again spreads its users over the workers left
-                gevent.spawn(self.runner.start, self.runner.target_user_count, self.spawn_rate)
+                # same target again spreads its users over the workers left, at once (a
+                # jump: at what they can spawn, not at the shape's rate of the moment)
+                rate = max(self.spawn_rate, spawn_capacity(left))
+                gevent.spawn(self.runner.start, self.runner.target_user_count, rate)
 
     @property
     def spawn_rate(self) -> float:

@@ -215,6 +215,8 @@ class Salvage:
     torn_last_line: bool
     skipped_lines: int
     abort_reason: str
+    #: The run ended by itself, aborted (disk full, master lost), rather than being killed.
+    ended_itself: bool = False
 
 
 def _read_meta(path: Path) -> RunMeta | None:
@@ -426,4 +428,5 @@ def salvage(run_dir: Path, say: Say = _quiet) -> Salvage | None:
         torn_last_line=log.torn_last_line,
         skipped_lines=log.skipped_lines,
         abort_reason=reason,
+        ended_itself=meta.ended_at is not None,
     )

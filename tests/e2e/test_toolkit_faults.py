@@ -139,6 +139,7 @@ def test_a_killed_worker_is_a_hole_in_the_data_not_a_platform_failure(tmp_path: 
     assert not summary["verdict"]["conclusive"]
     assert any("toolkit fault" in r for r in summary["verdict"]["inconclusive_reasons"])
     assert "generator lost" in run.output  # said on the console when it happened
+    assert "toolkit: " in run.output  # and again under the verdict
     # the dead worker's last players are not counted on top of the re-spread ones
     key = summary["key_numbers"]
     assert key["peak_actual_players"] <= key["peak_target_players"] == 50, key
