@@ -23,6 +23,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from spikekit.reference_platform.common.clock import MONOTONIC, Clock, wait_event
 from spikekit.reference_platform.providers.domain import TokenBucket
 
 HANG_MAX_S = 600.0  # a hung request is held at most this long when its fault never ends
@@ -159,8 +160,10 @@ class Gate:
         faults: FaultTable | None = None,
         rng: random.Random | None = None,
         hang_max_s: float = HANG_MAX_S,
+        clock: Clock = MONOTONIC,
     ) -> None:
         self.studio = studio
+        self.clock = clock  # rate limits, latency and hangs wait on it
         self.hang_max_s = hang_max_s
         self.capacity = capacity
         self.own_bucket = TokenBucket(rate_limit_rps) if rate_limit_rps else None
@@ -181,7 +184,7 @@ class Gate:
             self.in_flight -= counts_capacity
 
     def _check(self, faults: list[ActiveFault], counts_capacity: bool) -> None:
-        now = time.monotonic()
+        now = self.clock.now()
         for active in faults:
             fault = active.fault
             if isinstance(fault, ErrorsFault) and self.rng.random() < fault.rate:
@@ -212,7 +215,7 @@ class Gate:
                 jitter = self.rng.uniform(-fault.jitter_ms, fault.jitter_ms)
                 latency += fault.latency_ms + jitter
         if latency > 0:
-            await asyncio.sleep(latency / 1000)
+            await self.clock.sleep(latency / 1000)
 
     async def _hang(self, active: ActiveFault) -> None:
         """Hold until the fault ends (deleted, cleared or expired).
@@ -222,13 +225,9 @@ class Gate:
         ``hang_max_s`` answers 504 so that nothing is held for ever.
         """
         if isinstance(active.fault, HangFault) and active.fault.lost:
-            await asyncio.sleep(self.hang_max_s)
+            await self.clock.sleep(self.hang_max_s)
             raise Rejected(LOST, "LOST", f"request lost ({active.fault_id})", None)
         limit = self.hang_max_s
         if active.expires_at is not None:
             limit = min(limit, max(0.0, active.expires_at - time.time()))
-        try:
-            async with asyncio.timeout(limit):
-                await active.ended.wait()
-        except TimeoutError:
-            pass
+        await wait_event(active.ended, limit, self.clock)

@@ -6,17 +6,20 @@ breaker open as soon as one of them opens it. A breaker opens after ``threshold`
 failures in a row, refuses calls for ``open_s`` seconds, then lets calls through
 half-open: one success closes it, one failure opens it again. If Redis is slow or gone,
 a replica falls back to an in-memory breaker of its own rather than lose protection.
+The open period is timed on ``clock`` (wall seconds, like purgatory's ``opened_at``), so
+unit tests move it on by hand.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from types import TracebackType
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from purgatory import AsyncCircuitBreakerFactory, AsyncInMemoryUnitOfWork, AsyncRedisUnitOfWork
-from purgatory.domain.model import OpenedState
+from purgatory.domain.model import OPENED, Context, HalfOpenedState, OpenedState
 from purgatory.service._async.circuitbreaker import AsyncCircuitBreaker
 from purgatory.service._async.repository import AsyncRedisRepository
 from redis.exceptions import RedisError
@@ -43,6 +46,7 @@ class Guard:
         if not self.breakers.enabled:
             return self
         breaker = await self.breakers.breaker(self.studio)
+        self.breakers.half_open_if_due(breaker.context)
         try:
             await breaker.__aenter__()
         except OpenedState as error:
@@ -80,8 +84,10 @@ class Breakers:
         redis_url: str | None = None,
         timeout_s: float = 0.5,
         on_state: Callable[[str, int], None] | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.enabled = enabled
+        self.clock = clock
         self.failure = failure
         self.timeout_s = timeout_s
         self.on_state = on_state
@@ -103,6 +109,14 @@ class Breakers:
         except (RedisError, OSError, TimeoutError):
             self.store_errors += 1
             return await self.local.get_breaker(PREFIX + studio)
+
+    def half_open_if_due(self, context: Context) -> None:
+        """Half-open a breaker whose open period has passed on ``clock`` (purgatory does the
+        same on entry by ``time.time()``; with the default clock the two agree)."""
+        opened_at = context.opened_at
+        due = opened_at is not None and self.clock() > opened_at + context.ttl
+        if context.state == OPENED and due:
+            context.set_state(HalfOpenedState())
 
     async def state(self, studio: str) -> str:
         if not self.enabled:

@@ -11,6 +11,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from spikekit.reference_platform.gateway.entrypoints.errors import Backpressure
 from spikekit.reference_platform.gateway.service_layer.backpressure import InFlightBound
+from tests.unit.fake_clock import until
 
 
 def test_admits_up_to_the_limit_then_refuses_until_one_leaves() -> None:
@@ -74,10 +75,10 @@ def test_excess_requests_get_503_with_retry_after_at_once_and_others_pass() -> N
         bound = InFlightBound(3)
         app = Backpressure(inner, bound, retry_after_s=2)
         admitted = [asyncio.create_task(_request(app, "/api/balance")) for _ in range(3)]
-        await asyncio.sleep(0.01)
+        await until(lambda: inner.calls == 3)  # all three are in
         refused = await asyncio.gather(*(_request(app, "/api/balance") for _ in range(5)))
         health = asyncio.create_task(_request(app, "/health"))  # not the players' API
-        await asyncio.sleep(0.01)
+        await until(lambda: inner.calls == 4)  # it reached the app, past the bound
         for status, headers, body, elapsed in refused:
             assert status == 503 and headers[b"retry-after"] == b"2"
             assert json.loads(body)["error"] == "overloaded"

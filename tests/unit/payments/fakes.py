@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field, replace
 
 from spikekit.reference_platform.payments.domain import (
@@ -115,6 +116,7 @@ class FakeQueue(AbstractQueue):
         self.entries: dict[str, str] = {}  # entry id -> payment id
         self.delivered: dict[str, tuple[str, float]] = {}  # entry id -> (consumer, when)
         self.now = 0.0
+        self.down = False  # Redis unreachable: every call raises Unavailable
         self._next = 0
 
     def _drain_store(self) -> None:
@@ -123,12 +125,19 @@ class FakeQueue(AbstractQueue):
             self.entries[f"{self._next}-0"] = payment_id
         self.store.queued.clear()
 
+    def _check(self) -> None:
+        if self.down:
+            raise Unavailable("redis", "down")
+
     async def ensure_group(self) -> None:
-        pass
+        self._check()
 
     async def read(self, consumer: str, count: int, block_ms: int) -> list[Entry]:
+        self._check()
         self._drain_store()
         fresh = [e for e in self.entries if e not in self.delivered][:count]
+        if not fresh:  # the real read blocks for block_ms: let the other tasks run
+            await asyncio.sleep(0)
         for entry_id in fresh:
             self.delivered[entry_id] = (consumer, self.now)
         return [Entry(e, self.entries[e]) for e in fresh]

@@ -16,6 +16,7 @@ from spikekit.reference_platform.providers.faults import (
     Gate,
     Rejected,
 )
+from tests.unit.fake_clock import FakeClock, until
 
 FAULT = TypeAdapter(Fault)
 
@@ -100,44 +101,60 @@ def test_own_capacity_gives_429_and_the_capacity_fault_503() -> None:
 
 
 def test_a_hang_holds_requests_until_the_fault_ends() -> None:
+    clock = FakeClock()
+
     async def scenario() -> float:
-        gate = Gate("aurora", capacity=10, rate_limit_rps=None)
+        gate = Gate("aurora", capacity=10, rate_limit_rps=None, clock=clock)
         _set(gate, "h", {"type": "hang", "rate": 1.0})
-        started = time.monotonic()
+        started = clock.now()
         held = asyncio.create_task(_admit(gate))
-        await asyncio.sleep(0.2)
+        await until(lambda: clock.sleeping)  # held by the hang
+        await clock.advance(0.2)
         assert not held.done() and gate.in_flight == 1
         gate.faults.delete("aurora", "h")
-        await held
-        return time.monotonic() - started
+        await asyncio.wait_for(held, 2)
+        return clock.now() - started
 
     assert 0.2 <= asyncio.run(scenario()) < 1.0
 
 
 def test_a_lost_hang_keeps_its_requests_after_it_ends_and_never_plays_them() -> None:
     async def scenario() -> None:
-        gate = Gate("aurora", capacity=10, rate_limit_rps=None, hang_max_s=0.6)
+        clock = FakeClock()
+        gate = Gate("aurora", capacity=10, rate_limit_rps=None, hang_max_s=0.6, clock=clock)
         _set(gate, "h", {"type": "hang", "lost": True})
         held = asyncio.create_task(_admit(gate))
-        await asyncio.sleep(0.1)
+        await until(lambda: clock.sleeping)  # held by the hang
+        await clock.advance(0.1)
         gate.faults.delete("aurora", "h")
-        await asyncio.sleep(0.2)
+        await clock.advance(0.2)
         assert not held.done() and gate.in_flight == 1  # still held, the fault is over
         await _admit(gate)  # a request after the fault goes through at once
+        await clock.advance(0.3)  # hang_max_s reached
         with pytest.raises(Rejected) as caught:
-            await held
+            await asyncio.wait_for(held, 2)
         assert caught.value.status == 504 and gate.in_flight == 0
 
     asyncio.run(scenario())
 
 
 def test_latency_faults_add_up() -> None:
-    gate = Gate("aurora", capacity=10, rate_limit_rps=None)
+    clock = FakeClock()
+    gate = Gate("aurora", capacity=10, rate_limit_rps=None, clock=clock)
     _set(gate, "a", {"type": "latency", "latency_ms": 100})
     _set(gate, "b", {"type": "latency", "latency_ms": 60})
-    started = time.monotonic()
-    asyncio.run(_admit(gate))
-    assert time.monotonic() - started >= 0.16
+    started = clock.now()
+
+    async def scenario() -> None:
+        admitted = asyncio.create_task(_admit(gate))
+        await until(lambda: clock.sleeping)
+        await clock.advance(0.1)
+        assert not admitted.done()  # one fault's latency is not enough
+        await clock.advance(0.06)
+        await asyncio.wait_for(admitted, 2)
+
+    asyncio.run(scenario())
+    assert clock.now() - started >= 0.16
 
 
 def test_rate_limits_answer_429_with_their_retry_after() -> None:

@@ -19,6 +19,7 @@ from spikekit.reference_platform.reporting.service_layer.consumer import (
     EventConsumer,
     count_events,
 )
+from tests.unit.fake_clock import FakeClock, until
 from tests.unit.reporting.fakes import FakeStream, FakeUnitOfWork, Tables
 
 T0 = 1_800_000_000.0  # a minute boundary (divisible by 60)
@@ -110,16 +111,18 @@ def test_a_batch_delivered_again_after_a_crash_is_not_counted_twice() -> None:
 
 
 def test_nothing_is_acknowledged_when_the_database_is_down() -> None:
-    tables, stream = Tables(down=True), FakeStream()
-    consumer = EventConsumer(stream, lambda: FakeUnitOfWork(tables), ConsumerConfig(consumer="c"))
+    tables, stream, clock = Tables(down=True), FakeStream(), FakeClock()
+    config = ConsumerConfig(consumer="c")
+    consumer = EventConsumer(stream, lambda: FakeUnitOfWork(tables), config, clock=clock)
     _publish_bet(stream, 1, "p1", 100)
 
     async def run_briefly() -> None:
         task = asyncio.create_task(consumer.run())
-        await asyncio.sleep(0.2)
+        await until(lambda: clock.sleeping)  # the batch failed: backing off
         assert stream.acked == [] and len(stream.pending) == 1
         tables.down = False
-        await asyncio.sleep(0.5)  # the back-off is short: it retries its own pending entry
+        await clock.advance(config.backoff_max_s)  # the longest first back-off
+        await until(lambda: stream.acked)  # it retries its own pending entry
         consumer.stop()
         await asyncio.wait_for(task, 2)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 
 import pytest
 
@@ -15,6 +16,7 @@ from spikekit.reference_platform.router.health_store import HealthBoard
 from spikekit.reference_platform.router.provider_client import ProviderFailed
 from spikekit.reference_platform.router.service import Router, RouterError
 from spikekit.reference_platform.router.settings import Mechanisms, RouterSettings
+from tests.unit.fake_clock import FakeClock
 
 
 def test_the_resilient_profile_turns_every_mechanism_on() -> None:
@@ -62,7 +64,10 @@ def test_the_retry_budget_caps_retries_at_a_share_of_requests() -> None:
 
 def test_a_breaker_opens_after_its_threshold_and_closes_after_a_good_try() -> None:
     states: list[tuple[str, int]] = []
-    breakers = Breakers(True, 3, 0.2, ProviderFailed, on_state=lambda s, v: states.append((s, v)))
+    clock = FakeClock(start=time.time())  # wall seconds, like the breakers' opened_at
+    breakers = Breakers(
+        True, 3, 60.0, ProviderFailed, on_state=lambda s, v: states.append((s, v)), clock=clock.now
+    )
 
     async def fail() -> None:
         async with breakers.guard("aurora"):
@@ -79,7 +84,7 @@ def test_a_breaker_opens_after_its_threshold_and_closes_after_a_good_try() -> No
         assert await breakers.state("aurora") == "opened"
         with pytest.raises(BreakerOpen):
             await succeed()
-        await asyncio.sleep(0.25)
+        await clock.advance(61.0)  # the open period is over
         await succeed()  # half-open try
         assert await breakers.state("aurora") == "closed"
         with pytest.raises(KeyError):  # not the studio's fault: does not count

@@ -12,6 +12,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from spikekit.reference_platform.common.redis_streams import create_group
 from spikekit.reference_platform.payments.adapters.redis_store import guarded
 from spikekit.reference_platform.payments.service_layer.ports import AbstractQueue, Entry
 
@@ -38,15 +39,7 @@ class RedisQueue(AbstractQueue):
 
     async def ensure_group(self) -> None:
         """Create the group reading from the stream's start (entries queued before it count)."""
-
-        async def create() -> None:
-            try:
-                await self._redis.xgroup_create(self._stream, self._group, id="0", mkstream=True)
-            except aioredis.ResponseError as error:
-                if "BUSYGROUP" not in str(error):
-                    raise
-
-        await guarded(create)
+        await guarded(lambda: create_group(self._redis, self._stream, self._group))
 
     async def read(self, consumer: str, count: int, block_ms: int) -> list[Entry]:
         reply = await guarded(

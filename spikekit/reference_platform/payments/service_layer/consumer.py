@@ -6,16 +6,24 @@ With ``reclaim`` on, every worker periodically takes over entries that have been
 pending longer than ``reclaim_idle_ms`` (XAUTOCLAIM) — a dead worker's, or one
 stuck far too long — and runs them again; the handlers make that safe. With it
 off (fragile profile) a dead worker's entries are never processed.
+
+The loop itself (batches, reclaim, acknowledgement, backoff with jitter) is the one
+reporting uses too: :mod:`spikekit.reference_platform.common.stream_consumer`. This
+module says what a payment entry is worth: its payment processed to a final stage.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
+from spikekit.reference_platform.common.clock import MONOTONIC, Clock
+from spikekit.reference_platform.common.stream_consumer import (
+    Handled,
+    StreamConsumer,
+    StreamConsumerConfig,
+)
 from spikekit.reference_platform.payments.domain import Unavailable
 from spikekit.reference_platform.payments.service_layer.handlers import Payments
 from spikekit.reference_platform.payments.service_layer.ports import (
@@ -27,12 +35,12 @@ from spikekit.reference_platform.payments.service_layer.ports import (
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class ConsumerConfig:
-    consumer: str  # unique per process: worker-<replica>-<pid>
+@dataclass(frozen=True, kw_only=True)
+class ConsumerConfig(StreamConsumerConfig):
+    """``consumer`` is unique per process (``worker-<replica>-<pid>``): own pending
+    entries are only the ones this process could not finish."""
+
     batch: int = 32
-    block_ms: int = 1000
-    reclaim: bool = True
     reclaim_idle_ms: int = 15_000
     reclaim_interval_s: float = 1.0
     backoff_max_s: float = 1.0
@@ -47,73 +55,39 @@ class Consumer:
         payments: Payments,
         config: ConsumerConfig,
         telemetry: Telemetry | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock = MONOTONIC,
     ) -> None:
         self.queue = queue
         self.payments = payments
         self.config = config
         self.telemetry = telemetry or Telemetry()
-        self._clock = clock
-        self._stopping = asyncio.Event()
-        self._retry_own = False
-        self._reclaimed_at = float("-inf")
+        self.loop = StreamConsumer(
+            queue,
+            self._handle_batch,
+            config,
+            self.telemetry,
+            unavailable=Unavailable,
+            log=log,
+            label="payments worker",
+            clock=clock,
+        )
 
     def stop(self) -> None:
         """Finish the current batch, then return from ``run()``."""
-        self._stopping.set()
+        self.loop.stop()
 
     async def run(self) -> None:
-        failures = 0
-        while not self._stopping.is_set():
-            try:
-                await self.queue.ensure_group()
-                break
-            except Unavailable as error:
-                failures = await self._back_off(error, failures)
-        failures = 0
-        while not self._stopping.is_set():
-            try:
-                await self.step()
-                failures = 0
-            except Unavailable as error:
-                failures = await self._back_off(error, failures)
-
-    async def _back_off(self, error: Unavailable, failures: int) -> int:
-        self.telemetry.unavailable(error.dependency)
-        log.warning("payments worker %s: %s", self.config.consumer, error)
-        await asyncio.sleep(min(0.05 * 2**failures, self.config.backoff_max_s))
-        return failures + 1
+        await self.loop.run()
 
     async def step(self) -> int:
         """Process one batch (own retries, reclaimed, or new entries); the number handled."""
-        entries = await self._next_batch()
-        if not entries:
-            return 0
-        handled = await asyncio.gather(*(self._handle(entry) for entry in entries))
-        done = [entry.entry_id for entry, ok in zip(entries, handled, strict=True) if ok]
-        if done:
-            await self.queue.ack(done)
-        if len(done) < len(entries):
-            self._retry_own = True
-            await asyncio.sleep(0.1)  # a dependency failed: give it a moment
-        return len(done)
+        handled = await self.loop.step()
+        return 0 if handled is None else handled.result
 
-    async def _next_batch(self) -> list[Entry]:
-        config = self.config
-        if self._retry_own:
-            self._retry_own = False
-            entries = await self.queue.own_pending(config.consumer, config.batch)
-            if entries:
-                return entries
-        if config.reclaim and self._clock() - self._reclaimed_at >= config.reclaim_interval_s:
-            self._reclaimed_at = self._clock()
-            entries = await self.queue.reclaim(
-                config.consumer, config.reclaim_idle_ms, config.batch
-            )
-            if entries:
-                self.telemetry.reclaimed(len(entries))
-                return entries
-        return await self.queue.read(config.consumer, config.batch, config.block_ms)
+    async def _handle_batch(self, entries: list[Entry]) -> Handled[int]:
+        finished = await asyncio.gather(*(self._handle(entry) for entry in entries))
+        done = [entry.entry_id for entry, ok in zip(entries, finished, strict=True) if ok]
+        return Handled(len(done), done, retry=len(done) < len(entries))
 
     async def _handle(self, entry: Entry) -> bool:
         """True when the entry may be acknowledged (its payment is final, or it has none)."""

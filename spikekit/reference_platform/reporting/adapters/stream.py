@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
 
+from spikekit.reference_platform.common.redis_streams import create_group
 from spikekit.reference_platform.reporting.service_layer.ports import (
     AbstractEventStream,
     Lag,
@@ -58,15 +59,7 @@ class RedisEventStream(AbstractEventStream):
 
     async def ensure_group(self) -> None:
         """Create the group at the stream's start: events published before it count too."""
-
-        async def create() -> None:
-            try:
-                await self._redis.xgroup_create(self._stream, self._group, id="0", mkstream=True)
-            except aioredis.ResponseError as error:
-                if "BUSYGROUP" not in str(error):
-                    raise
-
-        await guarded(create)
+        await guarded(lambda: create_group(self._redis, self._stream, self._group))
 
     async def read(self, consumer: str, count: int, block_ms: int) -> list[StreamEntry]:
         return await self._read(consumer, ">", count, block_ms)

@@ -6,16 +6,24 @@ acknowledged. A crash between the commit and the acknowledgement re-delivers
 the batch, and the remembered ids keep it from being counted twice. Nothing
 here is ever awaited by the wallet: when reporting is slow or stopped, the
 stream simply grows and the lag gauges say by how much.
+
+The loop (batches, reclaim, acknowledgement, backoff with jitter) is the one payments
+uses too: :mod:`spikekit.reference_platform.common.stream_consumer`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from spikekit.reference_platform.common.clock import MONOTONIC, Clock
+from spikekit.reference_platform.common.stream_consumer import (
+    Handled,
+    StreamConsumer,
+    StreamConsumerConfig,
+)
 from spikekit.reference_platform.reporting.domain import BadEvent, WalletEvent, summarize
 from spikekit.reference_platform.reporting.service_layer.ports import (
     AbstractEventStream,
@@ -58,92 +66,62 @@ async def count_events(uow: UnitOfWorkFactory, entries: list[StreamEntry]) -> Ba
     return BatchResult(len(entries), len(fresh), len(events) - len(fresh), bad)
 
 
-@dataclass(frozen=True)
-class ConsumerConfig:
-    consumer: str  # reporting-<replica>: stable, so a restart finds its own pending entries
+@dataclass(frozen=True, kw_only=True)
+class ConsumerConfig(StreamConsumerConfig):
+    """``consumer`` is ``reporting-<replica>``: stable, so a restart finds its own pending
+    entries first (``own_first``)."""
+
     batch: int = 500
-    block_ms: int = 1000
     reclaim_idle_ms: int = 30_000
     reclaim_interval_s: float = 5.0
     backoff_max_s: float = 2.0
+    own_first: bool = True
 
 
 class EventConsumer:
+    """Reporting's consumer: ``run()`` until ``stop()``; a batch is counted, then acked."""
+
     def __init__(
         self,
         stream: AbstractEventStream,
         uow: UnitOfWorkFactory,
         config: ConsumerConfig,
         telemetry: Telemetry | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock = MONOTONIC,
     ) -> None:
         self.stream = stream
         self.uow = uow
         self.config = config
         self.telemetry = telemetry or Telemetry()
-        self._clock = clock
-        self._stopping = asyncio.Event()
-        self._own_first = True  # after a restart or a failure: our own pending entries first
-        self._reclaimed_at = float("-inf")
+        self.loop = StreamConsumer(
+            stream,
+            self._count,
+            config,
+            self.telemetry,
+            unavailable=Unavailable,
+            log=log,
+            label="reporting consumer",
+            clock=clock,
+            on_acked=self._counted,
+        )
 
     def stop(self) -> None:
-        self._stopping.set()
+        self.loop.stop()
 
     async def run(self) -> None:
-        failures = 0
-        while not self._stopping.is_set():
-            try:
-                await self.stream.ensure_group()
-                break
-            except Unavailable as error:
-                failures = await self._back_off(error, failures)
-        failures = 0
-        while not self._stopping.is_set():
-            try:
-                await self.step()
-                failures = 0
-            except Unavailable as error:
-                self._own_first = True
-                failures = await self._back_off(error, failures)
-
-    async def _back_off(self, error: Unavailable, failures: int) -> int:
-        self.telemetry.unavailable(error.dependency)
-        log.warning("reporting consumer %s: %s", self.config.consumer, error)
-        await asyncio.sleep(min(0.05 * 2**failures, self.config.backoff_max_s))
-        return failures + 1
+        await self.loop.run()
 
     async def step(self) -> BatchResult:
         """Count one batch and acknowledge it."""
-        entries = await self._next_batch()
-        if not entries:
-            return BatchResult(0, 0, 0, 0)
-        started = time.perf_counter()
-        result = await count_events(self.uow, entries)
-        await self.stream.ack([entry.entry_id for entry in entries])
-        self.telemetry.batch(
-            result.read,
-            result.counted,
-            result.duplicates,
-            result.bad,
-            time.perf_counter() - started,
-        )
-        return result
+        handled = await self.loop.step()
+        return BatchResult(0, 0, 0, 0) if handled is None else handled.result
 
-    async def _next_batch(self) -> list[StreamEntry]:
-        config = self.config
-        if self._own_first:
-            entries = await self.stream.own_pending(config.consumer, config.batch)
-            if entries:
-                return entries
-            self._own_first = False
-        if self._clock() - self._reclaimed_at >= config.reclaim_interval_s:
-            self._reclaimed_at = self._clock()
-            entries = await self.stream.reclaim(
-                config.consumer, config.reclaim_idle_ms, config.batch
-            )
-            if entries:
-                return entries
-        return await self.stream.read(config.consumer, config.batch, config.block_ms)
+    async def _count(self, entries: list[StreamEntry]) -> Handled[BatchResult]:
+        result = await count_events(self.uow, entries)
+        return Handled(result, [entry.entry_id for entry in entries])
+
+    def _counted(self, result: BatchResult, seconds: float) -> None:
+        self.telemetry.batch(result.read, result.counted, result.duplicates, result.bad, seconds)
 
 
 async def watch_lag(stream: AbstractEventStream, telemetry: Telemetry, interval_s: float) -> None:

@@ -107,5 +107,8 @@ class Telemetry:
     def unavailable(self, dependency: str) -> None:
         pass
 
+    def reclaimed(self, entries: int) -> None:
+        pass
+
     def lag(self, lag: Lag) -> None:
         pass
