@@ -9,14 +9,23 @@ wallet's answers map to outcomes:
 - 404, 409, 422 and other 4xx → refused with the error code (``UNKNOWN_PLAYER``; a
   401 or 403 means the stack's keys are wrong, and the payment fails: nothing moved);
 - 5xx, 429, timeouts, connection errors → :class:`Unavailable` after
-  ``attempts`` tries spread over the replicas (the call is safe to repeat).
+  ``attempts`` tries spread over the replicas (the call is safe to repeat), waiting a
+  random ("full jitter") 0..0.1·2ⁿ s between tries so that workers retrying after one
+  outage do not come back in step (tenacity).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
+
+from tenacity import (
+    AsyncRetrying,
+    RetryError,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_random_exponential,
+)
 
 from spikekit.errors import ConfigError
 from spikekit.reference_platform.common.http_client import HttpPool, TransportError
@@ -25,6 +34,16 @@ from spikekit.reference_platform.payments.domain import Outcome, Unavailable
 from spikekit.reference_platform.payments.service_layer.ports import AbstractWallet
 
 RETRYABLE = frozenset({429, 500, 502, 503, 504})
+#: Between tries: random in [0, min(RETRY_CAP_S, RETRY_BASE_S · 2ⁿ)] (n = the try).
+RETRY_BASE_S, RETRY_CAP_S = 0.05, 1.0
+
+
+class _Retry(Exception):
+    """One try got no usable answer (``reason`` says why); the call may be repeated."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 def outcome_of(status: int, body: Any) -> Outcome | None:
@@ -70,24 +89,33 @@ class HttpWallet(AbstractWallet):
         return await self._call("withdraw", player_id, key, amount)
 
     async def _call(self, operation: str, player_id: str, key: str, amount: int) -> Outcome:
-        reason = "no attempt"
-        for attempt in range(self._attempts):
-            if attempt:
-                await asyncio.sleep(0.05 * 2**attempt)
-            path = f"/v1/players/{player_id}/{operation}"
-            body = json.dumps({"amount": amount}).encode()
-            headers = {"Content-Type": "application/json", "Idempotency-Key": key}
-            try:
-                response = await self._pool.request("POST", path, body, headers, self._timeout_s)
-            except TransportError as error:
-                reason = f"{error.__class__.__name__}: {error}"
-                continue
-            try:
-                answer = response.json()
-            except ValueError:
-                answer = None
-            outcome = outcome_of(response.status, answer)
-            if outcome is not None:
-                return outcome
-            reason = f"HTTP {response.status}"
-        raise Unavailable("wallet", reason)
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._attempts),
+            wait=wait_random_exponential(multiplier=RETRY_BASE_S, max=RETRY_CAP_S),
+            retry=retry_if_exception_type(_Retry),
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    return await self._try(operation, player_id, key, amount)
+        except RetryError as error:
+            last = error.last_attempt.exception()
+            raise Unavailable("wallet", str(last) if last else "no attempt") from None
+        raise Unavailable("wallet", "no attempt")  # attempts < 1
+
+    async def _try(self, operation: str, player_id: str, key: str, amount: int) -> Outcome:
+        path = f"/v1/players/{player_id}/{operation}"
+        body = json.dumps({"amount": amount}).encode()
+        headers = {"Content-Type": "application/json", "Idempotency-Key": key}
+        try:
+            response = await self._pool.request("POST", path, body, headers, self._timeout_s)
+        except TransportError as error:
+            raise _Retry(f"{error.__class__.__name__}: {error}") from None
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = None
+        outcome = outcome_of(response.status, answer)
+        if outcome is None:
+            raise _Retry(f"HTTP {response.status}")
+        return outcome
