@@ -3,6 +3,7 @@
     .venv/bin/python -m bench                       # all of them (make bench)
     .venv/bin/python -m bench --only loadgen --only wallet
     .venv/bin/python -m bench --quick               # fewer and shorter repetitions
+    .venv/bin/python -m bench --only platform --baseline-tree /tmp/base  # vs an older tree
 
 Each benchmark's section is written as soon as it is done; with ``--only`` the other
 sections of an existing RESULTS.md are kept.
@@ -11,6 +12,7 @@ sections of an existing RESULTS.md are kept.
 from __future__ import annotations
 
 import argparse
+import functools
 import shutil
 import sys
 import tempfile
@@ -20,7 +22,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import capacity, chaos, loadgen, reports, wallet
+from bench import capacity, chaos, loadgen, platform_knee, reports, wallet
 from bench.harness import RESULTS, Config, Row, Section, command_line, write_results
 
 BENCHMARKS: dict[str, tuple[str, Callable[[Config], Section]]] = {
@@ -29,6 +31,7 @@ BENCHMARKS: dict[str, tuple[str, Callable[[Config], Section]]] = {
     "wallet": ("3. Wallet", wallet.run),
     "reports": ("4. Reports", reports.run),
     "chaos": ("5. Chaos timing", chaos.run),
+    "platform": ("6. Platform knee", platform_knee.run),
 }
 
 
@@ -47,6 +50,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--keep", action="store_true", help="Keep the work files (logs, run folders) in /tmp."
     )
+    parser.add_argument(
+        "--baseline-tree",
+        type=Path,
+        default=None,
+        help="platform: also measure the spikekit of this source tree (e.g. `git archive "
+        "COMMIT | tar -x -C DIR`), in the same invocation, and give the ratio.",
+    )
     return parser.parse_args(argv)
 
 
@@ -61,6 +71,10 @@ def main(argv: list[str] | None = None) -> int:
     failed = []
     for name in names:
         title, benchmark = BENCHMARKS[name]
+        if name == "platform":
+            benchmark = functools.partial(
+                platform_knee.run, baseline_tree=args.baseline_tree, results=args.results
+            )
         print(f"== {title} ({name}), {repeats} run(s)", flush=True)
         started = time.monotonic()
         date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
