@@ -7,17 +7,17 @@ TOXIPROXY_VERSION := v2.12.0
 ACTIONLINT_VERSION := v1.7.12
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo demo-compare test lint format bench bench-tools toxiproxy browser actionlint clean help
+.PHONY: install demo demo-compare test lint format bench bench-tools toxiproxy browser haproxy actionlint helm clean help
 
 help:
 	@echo "make demo    - install, then run the built-in spike demo on the embedded stack"
 	@echo "make demo-compare - provider-meltdown with the defences off, then on, compared"
 	@echo "make test    - install, then lint and run the whole test suite"
-	@echo "make lint    - ruff (lint + format check), mypy --strict on spikekit/, actionlint on examples/ci/"
-	@echo "make install - virtualenv, package with test extras, Toxiproxy"
+	@echo "make lint    - ruff, mypy --strict, import contracts, actionlint (examples/ci), helm lint (deploy/)"
+	@echo "make install - virtualenv, package with test extras, Toxiproxy, Chromium, HAProxy"
 	@echo "make bench   - benchmarks under bench/"
 
-install: $(STAMP) toxiproxy browser actionlint
+install: $(STAMP) toxiproxy browser haproxy
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,18 @@ $(TOOLS)/actionlint:
 	GOBIN=$(CURDIR)/.tools/go-build go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
 	@mv .tools/go-build/actionlint $(TOOLS)/actionlint
 
+# helm lints and renders the chart under deploy/helm/ (docs/kubernetes.md); it needs no
+# cluster. Built with Go once into .tools/bin, as actionlint is.
+HELM_VERSION := v3.22.0
+helm: $(TOOLS)/helm
+
+$(TOOLS)/helm:
+	@command -v go >/dev/null 2>&1 || { echo "helm needs Go to build (install Go, then re-run make)"; exit 1; }
+	@echo "building helm $(HELM_VERSION) with go install"
+	@mkdir -p $(TOOLS) .tools/go-build
+	GOBIN=$(CURDIR)/.tools/go-build go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+	@mv .tools/go-build/helm $(TOOLS)/helm
+
 # A real Chromium for the report's browser test, from Debian's packages when it is missing.
 # Without apt-get we say how to get it and go on: that test is then skipped (CI sets
 # SPIKEKIT_REQUIRE_BROWSER=1 so that it fails instead).
@@ -73,6 +85,24 @@ browser:
 		echo "  get it: install Chromium from your OS packages so that 'chromium' is on PATH"; \
 	fi
 
+# HAProxy, the load balancer in front of the gateway replicas (docs/scaling-out.md), from
+# Debian's packages when it is missing. Without apt-get we say how to get it and go on: a
+# stack with one gateway needs none, gateway replicas then fail to start with that hint.
+haproxy:
+	@if command -v haproxy >/dev/null 2>&1; then \
+		:; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		echo "installing haproxy (Debian package) for gateway replicas"; \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends haproxy || \
+		{ $$SUDO apt-get update -qq && \
+		  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends haproxy; } || \
+		echo "  could not install haproxy: gateway replicas will be unavailable"; \
+	else \
+		echo "haproxy not found and apt-get is unavailable: gateway replicas will be unavailable."; \
+		echo "  get it: install HAProxy (2.6 or later) from your OS packages so that 'haproxy' is on PATH"; \
+	fi
+
 demo: install
 	$(BIN)/spikekit demo
 
@@ -89,11 +119,13 @@ demo-compare: install
 test: install lint
 	$(BIN)/python -m pytest -q
 
-lint: $(STAMP) actionlint
+lint: $(STAMP) actionlint helm
 	$(BIN)/ruff check spikekit tests bench
 	$(BIN)/ruff format --check spikekit tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(TOOLS)/actionlint examples/ci/*.yml
+	$(TOOLS)/helm lint deploy/helm/spikekit
 
 format: $(STAMP)
 	$(BIN)/ruff format spikekit tests bench

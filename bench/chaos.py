@@ -31,15 +31,13 @@ import httpx
 from bench.harness import REPO, Config, Row, Section, median, percentile, spread
 from bench.target import TinyTarget
 from spikekit.chaos.context import ChaosContext
-from spikekit.chaos.journal import Journal
 from spikekit.chaos.registry import build_fault
 from spikekit.chaos.revert import revert_from_journal
 from spikekit.chaos.run import ChaosRun
 from spikekit.chaos.schedule import MonotonicClock, ScheduledFault, Scheduler
-from spikekit.chaos.toxiproxy import ToxiproxyClient
-from spikekit.chaos.toxiproxy_server import ToxiproxyServer, find_toxiproxy_server
 from spikekit.ports import LOOPBACK, free_port
 from spikekit.processes import spawn
+from spikekit.rundir.journal import Journal
 from spikekit.scenarios.faults import (
     NetworkBandwidth,
     NetworkDown,
@@ -48,6 +46,8 @@ from spikekit.scenarios.faults import (
     NetworkSlowClose,
     NetworkTimeout,
 )
+from spikekit.toxiproxy.client import ToxiproxyClient
+from spikekit.toxiproxy.server import ToxiproxyServer, find_toxiproxy_server
 
 FAULTS, EVERY_S, LENGTH_S, FIRST_S = 50, 0.1, 0.25, 0.5
 LINKS = ("bench-a", "bench-b")

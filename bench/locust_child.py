@@ -7,8 +7,8 @@ This is Locust as a library (``Environment`` + local runner), what the ``locust`
 runs minus its web UI and console printing.
 
 Kinds: ``fast`` (``FastHttpUser``, a connection per user), ``http`` (``HttpUser``,
-requests), ``pooled`` (a ``User`` sending through the personas' own client over one pool
-built by spikekit's ``configure_pool``: the load engine's client and connection model
+requests), ``pooled`` (a ``User`` sending through the personas' own client over the one
+pool of spikekit's ``PlayersEnvironment``: the load engine's client and connection model
 without the personas' journeys).
 """
 
@@ -24,7 +24,8 @@ from locust import FastHttpUser, HttpUser, User, constant, task
 from locust.env import Environment
 
 from spikekit.load.client import PlayerClient
-from spikekit.load.personas import configure_pool, pools
+from spikekit.load.http import PoolLimits
+from spikekit.load.personas import PlayersEnvironment, players_environment
 
 
 class Fast(FastHttpUser):
@@ -50,7 +51,8 @@ class Pooled(User):
         super().__init__(environment)
         assert self.host is not None
         events = environment.events
-        self.http = PlayerClient(pools().for_url(self.host), self.host, events.request)
+        pool = players_environment(environment).pools.for_url(self.host)
+        self.http = PlayerClient(pool, self.host, events.request)
 
     @task
     def get(self) -> None:
@@ -73,9 +75,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--connections", type=int, default=512, help="pooled: the pool size")
     args = parser.parse_args(argv)
+    user_classes = [KINDS[args.kind]]
     if args.kind == "pooled":
-        configure_pool(args.connections, network_timeout_s=30.0, connect_timeout_s=10.0)
-    env = Environment(user_classes=[KINDS[args.kind]], host=args.host)
+        limits = PoolLimits(args.connections, network_timeout_s=30.0, connect_timeout_s=10.0)
+        env: Environment = PlayersEnvironment(limits, user_classes=user_classes, host=args.host)
+    else:
+        env = Environment(user_classes=user_classes, host=args.host)
     runner = env.create_local_runner()
     runner.start(args.users, spawn_rate=max(args.users, 1) * 10)
     gevent.sleep(args.warmup)

@@ -16,6 +16,8 @@ into messages and exit codes (see :mod:`spikekit.cli.exit_codes`)::
     │   ├── FaultConfigError        a fault's parameters or target do not fit (also a ConfigError)
     │   └── UnsafeTargetError       a target outside 127.0.0.0/8 without --allow-target (also)
     ├── LoadError                   the load generator failed
+    │   ├── load.process_args.ArgvError   a Locust process's command line is wrong
+    │   └── load.protocol.ProtocolError   a master↔worker message breaks its model
     ├── load.http.HttpFailure       a player's request got no usable answer (recorded, never
     │                               raised): ConnectionClosed, BadAnswer, UnexpectedStatus
     ├── RunAborted                  a run ended early: stop condition, Ctrl-C (exit 3)
@@ -26,7 +28,12 @@ into messages and exit codes (see :mod:`spikekit.cli.exit_codes`)::
         │                                     RateLimited, Overloaded, AuthUnavailable
         ├── payments.domain.PaymentError      InvalidTransition, IdempotencyMismatch, Unavailable,
         │                                     QueueFull, NotFound
-        └── reporting.domain.ReportingError   BadEvent
+        ├── reporting.domain.ReportingError   BadEvent
+        ├── gateway.domain.GatewayError       an answer of the players' API, by code
+        ├── router: service.RouterError, breakers.BreakerOpen, provider_client.ProviderFailed
+        ├── providers: rounds.RoundError, faults.Rejected, wallet_client.WalletCallError
+        └── common: errors.ApiError (an HTTP error answer), http_client.TransportError
+            (no HTTP answer), service_auth.ServiceAuthError (401 / 403 between services)
 
     The audit's AuditUnavailable is a StackError.
 """

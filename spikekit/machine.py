@@ -19,7 +19,7 @@ from pathlib import Path
 import psutil
 from pydantic import BaseModel
 
-from spikekit.chaos.toxiproxy_server import INSTALL_HINT, find_toxiproxy_server
+from spikekit.toxiproxy.server import INSTALL_HINT, find_toxiproxy_server
 
 PORT_RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
 KIB_PER_PLAYER = 20  # Locust user after its first request (FACTS.md)

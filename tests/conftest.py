@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from spikekit.chaos.toxiproxy_server import INSTALL_HINT, find_toxiproxy_server
+from spikekit.toxiproxy.server import INSTALL_HINT, find_toxiproxy_server
 
 
 def require_toxiproxy() -> None:

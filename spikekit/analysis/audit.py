@@ -37,6 +37,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from spikekit.analysis.rundir import Incident, RunData
+from spikekit.rundir.layout import ACKED, AUDIT, LEDGER
 
 PLAYER_INITIATED = ("deposit", "withdrawal", "bet")
 
@@ -289,7 +290,7 @@ def audit_run(run: RunData) -> AuditResult:
     findings: list[AuditFinding] = []
     if run.audit is None:
         findings.append(
-            AuditFinding("platform_audit", "platform", CheckStatus.SKIPPED, "audit.json is absent")
+            AuditFinding("platform_audit", "platform", CheckStatus.SKIPPED, f"{AUDIT} is absent")
         )
     else:
         for check in run.audit.checks:
@@ -306,15 +307,15 @@ def audit_run(run: RunData) -> AuditResult:
         if not run.audit.ok and all(c.ok for c in run.audit.checks):
             findings.append(
                 AuditFinding(
-                    "platform_audit", "platform", CheckStatus.FAILED, "audit.json reports ok: false"
+                    "platform_audit", "platform", CheckStatus.FAILED, f"{AUDIT} reports ok: false"
                 )
             )
     if run.acked is None or run.ledger is None:
         absent = " and ".join(
             name
             for name, frame in (
-                ("acked_transactions.jsonl", run.acked),
-                ("ledger_export.parquet", run.ledger),
+                (ACKED, run.acked),
+                (LEDGER, run.ledger),
             )
             if frame is None
         )

@@ -13,7 +13,11 @@ seconds — a stalled platform produces no latency, and silence is not health) a
   consecutive seconds without breach, all before the *horizon* (the next
   fault's injection or the end of the run); otherwise "not recovered";
 - the **impact window** runs from the injection to the recovery (or the horizon):
-  degraded seconds, peak degradation and error-budget burn are counted in it.
+  degraded seconds, peak degradation and error-budget burn are counted in it;
+- **failover** (``process.kill`` faults only: a replica killed, the others taking over):
+  from the kill to the first second that starts ``stable_s`` consecutive seconds without
+  a failed request, before the horizon (:func:`failover_seconds`); 0 when the players
+  never saw an error, None when errors never stopped.
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ class FaultResult:
     peak_value: float | None
     peak_ratio: float | None  # value / threshold (threshold / value for a floor)
     error_budget_burn: float | None  # fraction of the run's error budget spent here
+    failover_s: int | None = None  # process.kill only: the kill → errors stopped
 
     @property
     def recovered(self) -> bool:
@@ -65,6 +70,17 @@ class FaultResult:
 
 def fault_second(t: float) -> int:
     return max(math.floor(t + 1e-9), 0)
+
+
+#: faults that take replicas away, after which the others must carry the load
+FAILOVER_FAULTS = frozenset({"process.kill"})
+
+
+def failover_seconds(failures: s.Floats, start: int, horizon: int, stable: int) -> int | None:
+    """Seconds from ``start`` (the kill) to the first second in ``[start, horizon)`` that
+    starts ``stable`` seconds without a failed request, or None when errors never stop."""
+    at = s.first_stable(failures <= 0, start, horizon, stable)
+    return None if at is None else at - start
 
 
 def _peak(evaluations: list[SLOSeries], start: int, stop: int) -> tuple[str, float, float] | None:
@@ -138,6 +154,10 @@ def analyse_fault(
         outcome = Outcome.RECOVERED
 
     impact_end = recover_at if recover_at is not None else horizon
+    failover = None
+    if window.fault in FAILOVER_FAULTS:
+        failures = s.per_second(s.endpoint_rows(run.timeseries, "*"), "failures", n)
+        failover = failover_seconds(failures, start, max(horizon, start + 1), stable)
     breached_slos = tuple(e.slo.name for e in evaluations if e.breached[start:impact_end].any())
     peak = _peak(evaluations, start, impact_end)
     return FaultResult(
@@ -156,6 +176,7 @@ def analyse_fault(
         peak_value=peak[1] if peak else None,
         peak_ratio=peak[2] if peak else None,
         error_budget_burn=_error_budget_burn(run, evaluations, start, impact_end),
+        failover_s=failover,
     )
 
 

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from spikekit.analysis import rundir
+from spikekit.rundir import layout as rundir
 from spikekit.scenarios.slo import SLO, SLOMetric
 
 ENDPOINTS = (
@@ -260,7 +260,7 @@ def _journal(spec: SyntheticRun, started_at: float) -> list[dict[str, object]]:
             timed.append((f.end_s, line(f.end_s, "fault_reverted", **common, ok=True, error=None)))
     for i in spec.incidents:
         lost = None if i.records_lost_from_s is None else started_at + i.records_lost_from_s
-        records = [] if i.players is None else ["load/acks-worker-1.jsonl"]
+        records = [] if i.players is None else [rundir.records_of_worker(1)[0]]
         extra = {"kind": i.kind, "subject": i.subject, "detail": i.detail}
         event = line(i.t, "toolkit_incident", **extra, records_lost_from_ts=lost)
         timed.append((i.t, {**event, "records_of": records}))
@@ -375,9 +375,9 @@ def write_synthetic_run(run_dir: Path, spec: SyntheticRun | None = None) -> Path
     ledger.to_parquet(run_dir / rundir.LEDGER, index=False)
     for incident in spec.incidents:
         if incident.players is not None:
-            (run_dir / "load").mkdir(exist_ok=True)
+            (run_dir / rundir.LOAD_DIR).mkdir(exist_ok=True)
             rows = [{"ts": started_at, "player_id": p, "tx_id": ""} for p in incident.players]
-            _write_jsonl(run_dir / "load" / "acks-worker-1.jsonl", rows)
+            _write_jsonl(run_dir / rundir.records_of_worker(1)[0], rows)
     audit = {
         "ok": True,
         "checks": [

@@ -1,5 +1,7 @@
 """The verdict: PASSED / DEGRADED / FAILED, a plain-language paragraph and the exit code.
 
+The exit code is stated in the one table, :class:`spikekit.exit_codes.ExitCode`.
+
 - an SLO **fails** when it is breached outside every fault's impact window (the
   platform broke under load alone, or stayed broken after a fault);
 - a fault **fails** when it was not recovered (or never reverted);
@@ -30,10 +32,7 @@ from spikekit.analysis.recovery import FaultResult
 from spikekit.analysis.rundir import Incident
 from spikekit.analysis.slo import SLOSeries
 from spikekit.analysis.toolkit import NotReverted, incident_text
-
-EXIT_PASSED = 0
-EXIT_FAILED = 1
-EXIT_ABORTED = 3
+from spikekit.exit_codes import ExitCode
 
 
 class Verdict(StrEnum):
@@ -58,7 +57,7 @@ class SLOResult:
 @dataclass(frozen=True)
 class VerdictResult:
     verdict: Verdict
-    exit_code: int
+    exit_code: ExitCode  # OK, FAILED or ABORTED
     aborted: bool
     conclusive: bool
     paragraph: str
@@ -166,9 +165,9 @@ def decide(
         )
 
     if aborted:
-        code = EXIT_ABORTED
+        code = ExitCode.ABORTED
     elif verdict is Verdict.FAILED:
-        code = EXIT_FAILED
+        code = ExitCode.FAILED
     else:
-        code = EXIT_PASSED
+        code = ExitCode.OK
     return VerdictResult(verdict, code, aborted, conclusive, " ".join(sentences), tuple(reasons))

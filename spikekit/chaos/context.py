@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from spikekit.chaos.base import FaultConfigError
-from spikekit.chaos.guard import TargetGuard
-from spikekit.chaos.toxiproxy import ToxiproxyClient
+from spikekit.guard import TargetGuard
 from spikekit.reference_platform import state as state_file
 from spikekit.reference_platform.control import running_state
 from spikekit.reference_platform.state import StackState
+from spikekit.toxiproxy.client import ToxiproxyClient
 
 __all__ = ["ChaosContext"]
 

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Literal, TypeVar
 from tenacity import Retrying, stop_after_attempt, wait_exponential
 
 from spikekit.chaos.base import Fault, RevertRecord, register
-from spikekit.chaos.toxiproxy import Proxy, ToxicType, ToxiproxyClient
 from spikekit.errors import ToxiproxyError
 from spikekit.scenarios.faults import (
     NetworkBandwidth,
@@ -24,6 +23,7 @@ from spikekit.scenarios.faults import (
     NetworkSlowClose,
     NetworkTimeout,
 )
+from spikekit.toxiproxy.client import Proxy, ToxicType, ToxiproxyClient
 
 if TYPE_CHECKING:
     from spikekit.chaos.context import ChaosContext

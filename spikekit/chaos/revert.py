@@ -16,8 +16,9 @@ from pathlib import Path
 
 from spikekit.chaos.base import parse_record
 from spikekit.chaos.context import ChaosContext
-from spikekit.chaos.journal import (
-    JOURNAL_FILE,
+from spikekit.errors import ChaosError, SpikekitError
+from spikekit.reference_platform import state as state_file
+from spikekit.rundir.journal import (
     FaultInjected,
     FaultReverted,
     Journal,
@@ -25,8 +26,7 @@ from spikekit.chaos.journal import (
     RunStarted,
     read_journal,
 )
-from spikekit.errors import ChaosError, SpikekitError
-from spikekit.reference_platform import state as state_file
+from spikekit.rundir.layout import JOURNAL, PLATFORM_DIR
 
 __all__ = ["active_faults", "journal_path", "revert_from_journal"]
 
@@ -35,10 +35,10 @@ def journal_path(run_dir_or_journal: Path) -> Path:
     """The journal of a run folder, or the journal file itself."""
     path = run_dir_or_journal
     if path.is_dir():
-        for candidate in (path / JOURNAL_FILE, path / "chaos" / JOURNAL_FILE):
+        for candidate in (path / JOURNAL, path / "chaos" / JOURNAL):
             if candidate.exists():
                 return candidate
-        raise ChaosError("revert", f"no {JOURNAL_FILE} in {path}")
+        raise ChaosError("revert", f"no {JOURNAL} in {path}")
     if not path.exists():
         raise ChaosError("revert", f"no journal at {path}")
     return path
@@ -66,7 +66,7 @@ def bundled_platform_gone(journal: Path) -> bool:
     """True when the journal belongs to a run whose bundled platform (``<run>/platform``)
     has no process left: every fault on it went away with it (a SIGKILLed run takes its
     platform along), so there is nothing to reach and nothing to revert."""
-    state = state_file.load(journal.parent / "platform") if journal.parent.is_dir() else None
+    state = state_file.load(journal.parent / PLATFORM_DIR) if journal.parent.is_dir() else None
     if state is None:
         return False
     processes = [state.supervisor, *state.processes()]

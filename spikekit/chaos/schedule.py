@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from spikekit.chaos.base import Fault
-from spikekit.chaos.journal import (
+from spikekit.rundir.journal import (
     EventSink,
     FaultError,
     FaultInjected,

@@ -16,9 +16,17 @@ import yaml
 from pydantic import ValidationError
 
 from spikekit.chaos.context import ChaosContext
-from spikekit.chaos.guard import TargetGuard
-from spikekit.chaos.journal import (
-    JOURNAL_FILE,
+from spikekit.chaos.registry import build_fault, catalog, fault_class
+from spikekit.chaos.revert import journal_path, revert_from_journal
+from spikekit.chaos.run import ChaosRun
+from spikekit.chaos.schedule import MonotonicClock, ScheduledFault, Scheduler
+from spikekit.cli import console
+from spikekit.cli.checks import check_json_file
+from spikekit.cli.params import Duration, Host, KeyValue, PathOf, Url, probe_folder
+from spikekit.errors import ChaosError, ConfigError
+from spikekit.guard import TargetGuard
+from spikekit.reference_platform.control import running_state
+from spikekit.rundir.journal import (
     FaultError,
     FaultInjected,
     FaultReverted,
@@ -28,15 +36,7 @@ from spikekit.chaos.journal import (
     RunStarted,
     read_journal,
 )
-from spikekit.chaos.registry import build_fault, catalog, fault_class
-from spikekit.chaos.revert import journal_path, revert_from_journal
-from spikekit.chaos.run import ChaosRun
-from spikekit.chaos.schedule import MonotonicClock, ScheduledFault, Scheduler
-from spikekit.cli import console
-from spikekit.cli.checks import check_json_file
-from spikekit.cli.params import Duration, Host, KeyValue, PathOf, Url, probe_folder
-from spikekit.errors import ChaosError, ConfigError
-from spikekit.reference_platform.control import running_state
+from spikekit.rundir.layout import JOURNAL
 from spikekit.scenarios.durations import format_duration, parse_duration
 from spikekit.scenarios.faults import FAULT_TYPES, FaultBase
 from spikekit.scenarios.loader import load_scenario
@@ -185,7 +185,7 @@ def inject(
     if seconds == 0:
         raise ConfigError("--duration: more than 0 s, or leave it out for until Ctrl-C")
     spec = _spec(fault, target, param or [], seconds)
-    path = journal or state_dir / "chaos" / JOURNAL_FILE
+    path = journal or state_dir / "chaos" / JOURNAL
     probe_folder(path.parent, "--journal" if journal else "--state-dir", keep=False)
     ctx = _context(state_dir, toxiproxy, allow_target or [])
     fault_id = f"{fault.replace('.', '-')}-{time.strftime('%Y%m%dT%H%M%S')}"
@@ -223,7 +223,7 @@ def inject(
 @app.command()
 def revert(
     path: Annotated[
-        Path | None, typer.Argument(help="Run folder or journal.jsonl (default: the platform's).")
+        Path | None, typer.Argument(help=f"Run folder or {JOURNAL} (default: the platform's).")
     ] = None,
     all_: Annotated[bool, typer.Option("--all", help="Revert every fault still on.")] = False,
     state_dir: StateDir = DEFAULT_STATE_DIR,
@@ -236,7 +236,7 @@ def revert(
     """
     if not all_:
         raise ConfigError("say --all: every fault still on in the journal is reverted")
-    given = path or state_dir / "chaos" / JOURNAL_FILE
+    given = path or state_dir / "chaos" / JOURNAL
     if not given.exists():
         where = "PATH" if path is not None else "--state-dir"
         raise ConfigError(f"{where} {given}: no journal there, so nothing to revert from")

@@ -5,7 +5,7 @@ a command salvages, reports on or reverts from one, its small text files are rea
 through :mod:`spikekit.scenarios.untrusted`: bounded in bytes, ``scenario.yaml`` in YAML
 nodes and depth, the JSON files in nesting depth. A file past a bound, unreadable or not
 UTF-8 raises :class:`~spikekit.errors.ConfigError` (exit 2) naming it. The formats and
-their typed readers stay with their owners (``analysis.rundir``, ``chaos.journal``).
+their typed readers stay with their owner, :mod:`spikekit.rundir`.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from spikekit.errors import ConfigError
+from spikekit.rundir.layout import AUDIT, JOURNAL, META, SCENARIO
 from spikekit.scenarios.untrusted import (
     MAX_FILE_BYTES,
     MAX_JOURNAL_BYTES,
@@ -46,8 +47,6 @@ def check_run_dir(run_dir: Path) -> None:
 
     Missing files are left to the typed reader, which names what is missing.
     """
-    from spikekit.analysis.rundir import AUDIT, JOURNAL, META, SCENARIO  # pandas: lazily
-
     if not run_dir.is_dir():
         return
     if (run_dir / SCENARIO).exists():

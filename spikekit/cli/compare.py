@@ -12,6 +12,7 @@ from spikekit.cli.exit_codes import ExitCode
 from spikekit.cli.params import Number, PathOf, probe_folder
 from spikekit.cli.report import salvage_killed_run
 from spikekit.errors import ConfigError
+from spikekit.rundir.layout import COMPARE
 
 
 def compare(
@@ -29,7 +30,7 @@ def compare(
         typer.Option(
             "--out",
             parser=PathOf("file"),
-            help="Comparison HTML to write (default: RUN_B/compare.html).",
+            help=f"Comparison HTML to write (default: RUN_B/{COMPARE}).",
         ),
     ] = None,
 ) -> None:
@@ -43,11 +44,11 @@ def compare(
         salvage_killed_run(run_dir)  # a killed run is compared as the aborted run it was
     comparison = compare_summaries(summarise(run_a), summarise(run_b), tolerance)
     try:
-        path = write_compare_html(comparison, out or run_b / "compare.html")
+        path = write_compare_html(comparison, out or run_b / COMPARE)
     except OSError as error:
         where = "--out" if out is not None else "RUN_B"
         reason = error.strerror or str(error)
-        raise ConfigError(f"{where} {out or run_b}: cannot write compare.html ({reason})") from None
+        raise ConfigError(f"{where} {out or run_b}: cannot write {COMPARE} ({reason})") from None
     rows = [[d.label, change_text(d)] for d in comparison.regressions]
     if rows:
         console.banner("REGRESSED", f"{len(rows)} regression(s) beyond {tolerance:.0%}", "bad")

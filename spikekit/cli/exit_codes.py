@@ -1,25 +1,7 @@
-"""Exit codes, identical for every command: the one table, here.
+"""Exit codes of the CLI: the table of :mod:`spikekit.exit_codes`, and errors mapped onto it.
 
-====  =========  ===========================================================================
-code  name       when
-====  =========  ===========================================================================
-0     OK         the command did what was asked: a run passed (or degraded and recovered),
-                 no regression, the audit and the required checks passed, the platform is
-                 up; also "nothing to do" that is a success: ``chaos revert --all`` on a
-                 journal with every fault already off, ``platform down`` with nothing up
-1     FAILED     a judged check failed: an SLO, a recovery or the wallet audit (``run``,
-                 ``report``, ``platform audit``), a regression (``compare``), a required
-                 ``doctor`` check, or ``platform status`` finds no platform running
-2     USAGE      usage or configuration error, found before anything starts: a bad option
-                 value, an invalid or oversized scenario file, a fault that does not fit,
-                 a target off this machine without ``--allow-target``, or nothing to act on
-                 (no such run directory, no journal to revert from, no platform to audit
-                 or inject into)
-3     ABORTED    the command could not finish: a run ended early (stop condition, load
-                 generator failure, Ctrl-C), or the environment failed (the platform could
-                 not start, Toxiproxy or the database did not answer, a fault could not be
-                 injected or reverted)
-====  =========  ===========================================================================
+The numbers are defined once, in :class:`spikekit.exit_codes.ExitCode` (re-exported here),
+because ``summary.json`` carries a run's code too (that module says why).
 
 :func:`exit_code_for` maps every :class:`~spikekit.errors.SpikekitError` the CLI catches:
 ConfigError (and its subclasses ScenarioError, InputLimitError, FaultConfigError,
@@ -30,20 +12,14 @@ something return it. Ctrl-C outside a run is 3 as well.
 
 from __future__ import annotations
 
-from enum import IntEnum
-
 from spikekit.errors import ConfigError, SpikekitError
+from spikekit.exit_codes import ExitCode
 
-
-class ExitCode(IntEnum):
-    OK = 0
-    FAILED = 1  # a judged check failed: an SLO, a recovery, the audit, a regression ...
-    USAGE = 2  # usage or configuration error, or nothing to act on
-    ABORTED = 3  # aborted, or the environment failed (platform, Toxiproxy, a fault)
+__all__ = ["ExitCode", "exit_code_for"]
 
 
 def exit_code_for(error: SpikekitError) -> ExitCode:
-    """The exit code of an error that reached the CLI (see the module's table)."""
+    """The exit code of an error that reached the CLI (see :mod:`spikekit.exit_codes`)."""
     if isinstance(error, ConfigError):
         return ExitCode.USAGE
     return ExitCode.ABORTED

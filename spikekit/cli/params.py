@@ -185,6 +185,36 @@ class KeyValue:
 
 
 @dataclass(frozen=True)
+class Replicas:
+    """``SERVICE=COUNT[,SERVICE=COUNT...]``: known services, each count in ``1..max``."""
+
+    services: tuple[str, ...]
+    max: int = 16
+
+    @property
+    def expected(self) -> str:
+        return f"SERVICE=COUNT[,SERVICE=COUNT...] with COUNT 1..{self.max}, e.g. gateway=3,auth=2"
+
+    def parse(self, value: str) -> dict[str, int]:
+        """The counts of one value, or :class:`typer.BadParameter`."""
+        counts: dict[str, int] = {}
+        for item in value.split(","):
+            name, sep, count = item.strip().partition("=")
+            name = name.strip()
+            if not sep or not count.strip().isdigit() or not 1 <= int(count) <= self.max:
+                raise _fail(value, self.expected)
+            if name not in self.services:
+                known = ", ".join(self.services)
+                raise _fail(value, f"{self.expected}; no service {name!r} (services: {known})")
+            counts[name] = int(count)
+        return counts
+
+    def __call__(self, value: str) -> str:
+        self.parse(value)
+        return value
+
+
+@dataclass(frozen=True)
 class Workers:
     """A number of processes (>= 1) or ``auto``."""
 

@@ -10,13 +10,21 @@ from typing import Annotated
 import typer
 
 from spikekit.cli import console
-from spikekit.cli.params import Dsn, KeyValue, Number, PathOf, probe_folder
+from spikekit.cli.params import Dsn, Number, PathOf, Replicas, probe_folder
 from spikekit.errors import ConfigError, StackError
 from spikekit.reference_platform import control
 from spikekit.reference_platform.population import DEFAULT_PLAYERS
-from spikekit.reference_platform.spec import Profile, StackSpec, ToxiproxyMode, default_stack
+from spikekit.reference_platform.spec import (
+    BalancerMode,
+    Profile,
+    StackSpec,
+    ToxiproxyMode,
+    default_stack,
+)
 from spikekit.reference_platform.state import StackState
 from spikekit.reference_platform.supervisor import Stack, wait_forever
+from spikekit.rundir.layout import AUDIT
+from spikekit.scenarios.target import Service
 
 app = typer.Typer(
     help="Start, inspect and stop the bundled reference platform.", no_args_is_help=True
@@ -34,13 +42,14 @@ StateDir = Annotated[
 DEFAULT_STATE_DIR = Path(".spikekit/platform")
 
 
+REPLICAS = Replicas(tuple(s.value for s in Service))
+
+
 def _parse_replicas(values: list[str]) -> dict[str, int]:
+    """``["gateway=3,auth=2", "wallet=2"]`` → counts (the last value for a service wins)."""
     replicas: dict[str, int] = {}
     for value in values:
-        name, _, count = value.partition("=")
-        if not count.isdigit() or int(count) < 1:
-            raise ConfigError(f"--replicas {value!r}: expected SERVICE=COUNT, e.g. gateway=2")
-        replicas[name] = int(count)
+        replicas.update(REPLICAS.parse(value))
     return replicas
 
 
@@ -55,6 +64,8 @@ def _show(state: StackState) -> None:
         rows.append(
             ["toxiproxy", str(state.toxiproxy.pid), state.toxiproxy_api, state.toxiproxy.log]
         )
+    if state.balancer is not None:
+        rows.insert(0, ["haproxy", str(state.balancer.pid), state.balancer.url, state.balancer.log])
     title = f"spikekit platform ({state.profile}, {state.players:,} players)"
     console.table(title, ["service", "PID", "URL", "log"], rows)
     if state.toxiproxy is None:
@@ -71,13 +82,18 @@ def up(
     replicas: Annotated[
         list[str] | None,
         typer.Option(
-            parser=KeyValue("SERVICE=COUNT, e.g. gateway=2", count=True),
-            help="SERVICE=COUNT, e.g. gateway=2 (repeatable).",
+            parser=REPLICAS,
+            help="Processes per service: SERVICE=COUNT[,...], e.g. gateway=3,auth=2 "
+            "(repeatable; 1..16). Gateway replicas run behind HAProxy.",
         ),
     ] = None,
     toxiproxy: Annotated[
         ToxiproxyMode, typer.Option(help="Put Toxiproxy on every link: auto, on (required), off.")
     ] = ToxiproxyMode.AUTO,
+    balancer: Annotated[
+        BalancerMode,
+        typer.Option(help="HAProxy in front of the gateway: auto (when it has replicas), on, off."),
+    ] = BalancerMode.AUTO,
     players: Annotated[
         int,
         typer.Option(
@@ -90,12 +106,12 @@ def up(
     counts = _parse_replicas(replicas or [])
     probe_folder(state_dir, "--state-dir", keep=True)
     spec: StackSpec = default_stack().with_options(
-        profile=profile, toxiproxy=toxiproxy, players=players
+        profile=profile, toxiproxy=toxiproxy, players=players, balancer=balancer
     )
     spec = spec.with_replicas(**counts)
     if detach:
         args = ["--profile", profile.value, "--toxiproxy", toxiproxy.value]
-        args += ["--players", str(players)]
+        args += ["--players", str(players), "--balancer", balancer.value]
         for value in replicas or []:
             args += ["--replicas", value]
         console.progress(f"starting the platform in the background from {state_dir} ...")
@@ -158,7 +174,7 @@ def down(state_dir: StateDir = DEFAULT_STATE_DIR) -> None:
 @app.command()
 def audit(
     state_dir: StateDir = DEFAULT_STATE_DIR,
-    json: Annotated[bool, typer.Option("--json", help="Print audit.json to stdout.")] = False,
+    json: Annotated[bool, typer.Option("--json", help=f"Print {AUDIT} to stdout.")] = False,
     dsn: Annotated[
         str | None,
         typer.Option(parser=Dsn(), help="Audit this database instead of the running platform's."),

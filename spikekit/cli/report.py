@@ -9,6 +9,7 @@ import typer
 
 from spikekit.cli import console
 from spikekit.cli.checks import check_run_dir
+from spikekit.rundir.layout import LIVE, TORN
 
 _TONE = {"PASSED": "good", "DEGRADED": "warn", "FAILED": "bad"}
 
@@ -59,12 +60,12 @@ def salvage_killed_run(run_dir: Path) -> None:
         if salvaged.rebuilt:
             console.info(f"  rebuilt: {', '.join(salvaged.rebuilt)}")
         for name in salvaged.set_aside:
-            console.info(f"  unreadable, set aside: {name} → {name}.torn")
+            console.info(f"  unreadable, set aside: {name} → {name}{TORN}")
         console.info(f"  not known: {'; '.join(salvaged.not_rebuilt)}")
         if salvaged.torn_last_line:
-            console.info("  load/live.jsonl: a last line cut short by the kill was skipped")
+            console.info(f"  {LIVE}: a last line cut short by the kill was skipped")
         if salvaged.skipped_lines:
-            console.info(f"  load/live.jsonl: {salvaged.skipped_lines} unreadable lines skipped")
+            console.info(f"  {LIVE}: {salvaged.skipped_lines} unreadable lines skipped")
         for fault_id in salvaged.faults_still_on:
             console.warn(
                 f"fault '{fault_id}' was never reverted; take it off with "

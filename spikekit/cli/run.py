@@ -7,14 +7,14 @@ from typing import Annotated, Literal
 
 import typer
 
-from spikekit.chaos.journal import FaultError, FaultInjected, FaultReverted, JournalEvent
 from spikekit.cli import console
 from spikekit.cli.params import PORT, Host, Number, PathOf, Url, Workers, probe_folder
 from spikekit.errors import ConfigError
 from spikekit.load.options import plan_workers
-from spikekit.load.recorder import SecondSummary
 from spikekit.run.hooks import RunHooks, RunOutcome, RunStarted
 from spikekit.run.options import RunOptions
+from spikekit.rundir.journal import FaultError, FaultInjected, FaultReverted, JournalEvent
+from spikekit.rundir.live import SecondSummary
 from spikekit.scenarios.durations import format_duration
 from spikekit.scenarios.target import PlatformTarget, Profile
 from spikekit.scenarios.timeline import timeline

@@ -18,8 +18,7 @@ import typer
 
 from spikekit.cli.params import PORT, Host, Number, PathOf
 from spikekit.errors import ConfigError
-
-DEFAULT_MASTER_PORT = 5557
+from spikekit.load.process_args import DEFAULT_CONNECTIONS, DEFAULT_MASTER_PORT, WorkerArgs
 
 
 def worker_argv(
@@ -29,20 +28,10 @@ def worker_argv(
     connections: int,
 ) -> list[str]:
     """The command line of the worker process this command turns into."""
-    argv = [
-        sys.executable,
-        "-m",
-        "spikekit.load.worker",
-        "--master",
-        master,
-        "--master-port",
-        str(master_port),
-        "--connections",
-        str(connections),
-    ]
-    if acks_file is not None:
-        argv += ["--acks-file", str(acks_file)]
-    return argv
+    args = WorkerArgs(
+        master=master, master_port=master_port, acks_file=acks_file, connections=connections
+    )
+    return args.command(sys.executable)
 
 
 def worker(
@@ -71,7 +60,7 @@ def worker(
             parser=Number(int, min=1, max=100_000),
             help="Pooled connections to the target.",
         ),
-    ] = 512,
+    ] = DEFAULT_CONNECTIONS,
 ) -> None:
     """Join a run as a Locust worker (Locust's distributed mode across machines)."""
     if not master.strip():

@@ -15,10 +15,11 @@ from __future__ import annotations
 from spikekit.hooks import EventHook
 from spikekit.load.events import LoadEvents, LoadStarted
 from spikekit.load.options import LoadOptions, WorkerPlan, plan_workers
-from spikekit.load.recorder import SecondSummary, TrackingError
+from spikekit.load.recorder import TrackingError
 from spikekit.load.result import LoadResult, LoadStatus, LoadTotals
 from spikekit.load.runner import LoadRunner, run_load
 from spikekit.load.target import check_target
+from spikekit.rundir.live import SecondSummary
 
 __all__ = [
     "EventHook",

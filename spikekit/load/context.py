@@ -9,10 +9,10 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from spikekit.load.acks import AckLog
 from spikekit.load.impatience import ImpatiencePolicy
 from spikekit.load.players import PlayerPicker, SlotAllocator, global_index, registrant_username
 from spikekit.load.protocol import Setup
+from spikekit.rundir.acks import AckLog
 from spikekit.scenarios import OpenShape, Scenario, shape_for
 
 
@@ -34,7 +34,7 @@ class WorkerContext:
 
     @classmethod
     def from_setup(cls, setup: Setup, acks: AckLog, unacked: AckLog) -> WorkerContext:
-        scenario = Scenario.model_validate(setup.scenario)
+        scenario = setup.scenario
         shape = shape_for(scenario)
         length = cap = None
         if isinstance(shape, OpenShape):

@@ -20,8 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from spikekit.hooks import EventHook
-from spikekit.load.recorder import SecondSummary
 from spikekit.load.result import GeneratorIncident, LoadResult
+from spikekit.rundir.live import SecondSummary
 
 
 @dataclass(frozen=True)

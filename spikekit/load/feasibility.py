@@ -19,8 +19,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from spikekit.load.recorder import PlayersRow, TrackingError, tracking_error
+from spikekit.load.recorder import TrackingError, tracking_error
 from spikekit.load.shape_driver import ShapeDriver
+from spikekit.rundir.tables import PlayersRow
 from spikekit.scenarios import ClosedShape, OpenShape, Scenario
 from spikekit.scenarios.durations import format_duration
 from spikekit.scenarios.shape import spawn_capacity

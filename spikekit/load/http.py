@@ -25,7 +25,7 @@ Errors of a request, as the request event records them (never raised out of a pl
 
     OSError                 from the socket, unchanged: refused, reset, timed out
                             (``TimeoutError``), EMFILE / EADDRNOTAVAIL (generator faults)
-    PoolClosed              a RuntimeError: the worker's pool was closed (a generator fault)
+    PoolClosed              also a RuntimeError: the worker's pool was closed (a generator fault)
     HttpFailure             (spikekit's root) no usable answer
     ├── ConnectionClosed    the server closed the connection before its answer ended
     ├── BadAnswer           the answer is not valid HTTP/1.x
@@ -79,7 +79,7 @@ class UnexpectedStatus(HttpFailure):
         super().__init__(url, f"status {status}")
 
 
-class PoolClosed(RuntimeError):
+class PoolClosed(SpikekitError, RuntimeError):
     """The worker's pool was closed (the message is what the recorder calls a generator
     fault, as it did for geventhttpclient's pool)."""
 

@@ -1,9 +1,11 @@
-"""The Locust master process: ``python -m spikekit.load.master ...`` (started by the runner).
+"""The Locust master process: ``python -m spikekit.load.master ...`` (started by the runner,
+its command line :class:`~spikekit.load.process_args.MasterArgs`).
 
 It waits for its workers, sends each the scenario (``spikekit_setup``), starts the shape at
 ``started_at``, records every second (:class:`~spikekit.load.recorder.Recorder`) and tells
-the runner through ``--live`` (one JSON line per event). It stops on its own when the shape
-ends, at ``--deadline`` seconds, or on SIGTERM; then it writes the run directory's files.
+the runner through ``--live`` (one typed line per event, :mod:`spikekit.rundir.live`). It
+stops on its own when the shape ends, at ``--deadline`` seconds, or on SIGTERM; then it
+writes the run directory's files.
 
 A worker that Locust's heartbeat marks missing (killed, hung, its machine gone) is *lost*:
 the recorder stops waiting for it and stops counting its players, its users are spread
@@ -16,13 +18,10 @@ directory's files could not be written.
 
 from __future__ import annotations
 
-import argparse
-import json
 import logging
 import signal
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import gevent
@@ -40,55 +39,21 @@ from spikekit.load.journeys import PERSONAS
 from spikekit.load.locust_shape import STOP_RATE, ScenarioShape
 from spikekit.load.outputs import write_outputs
 from spikekit.load.players import class_weights
+from spikekit.load.process_args import EXIT_BAD_ARGV, EXIT_WRITE_FAILED, ArgvError, MasterArgs
 from spikekit.load.protocol import SECOND_MESSAGE, SETUP_MESSAGE, Setup, WorkerSecond
 from spikekit.load.recorder import Recorder
 from spikekit.load.shape_driver import ShapeDriver
+from spikekit.rundir.live import Ended, EndStatus, Listening, LiveWriter, Started, WorkerLost
 from spikekit.scenarios import Scenario
 from spikekit.scenarios.shape import spawn_capacity
 
 EXIT_NO_WORKERS = 3
-EXIT_WRITE_FAILED = 5
 #: Between the workers being ready and t = 0 (the setup message travels first).
 START_DELAY_S = 0.5
 #: Past the shape's end before the players stop (the workers count the last second first).
 END_HOLD_S = 0.3
 #: After the players stopped, how long to wait for the workers' last seconds.
 DRAIN_S = 3.0
-
-
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="spikekit-load-master")
-    parser.add_argument("--scenario-file", type=Path, required=True, help="Scenario as JSON.")
-    parser.add_argument("--host", required=True, help="Base URL of the target.")
-    parser.add_argument("--bind", default="127.0.0.1")
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--expect-workers", type=int, required=True)
-    parser.add_argument("--run-dir", type=Path, required=True)
-    parser.add_argument("--live", type=Path, required=True)
-    parser.add_argument("--deadline", type=float, required=True, help="Seconds after t = 0.")
-    parser.add_argument("--stop-timeout", type=float, default=10.0)
-    parser.add_argument("--startup-timeout", type=float, default=60.0)
-    return parser.parse_args(argv)
-
-
-class Live:
-    """The line-per-event channel to the runner (a file it tails).
-
-    A line that cannot be written (disk full) is not raised into the run loop:
-    :attr:`error` says what failed and the master ends the run.
-    """
-
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = path.open("a", encoding="utf-8")
-        self.error: str | None = None
-
-    def emit(self, event: str, **fields: Any) -> None:
-        try:
-            self._file.write(json.dumps({"event": event, **fields}) + "\n")
-            self._file.flush()
-        except OSError as error:
-            self.error = self.error or f"cannot write {self._file.name}: {error.strerror or error}"
 
 
 def user_classes(scenario: Scenario) -> list[Any]:
@@ -100,11 +65,11 @@ def user_classes(scenario: Scenario) -> list[Any]:
 
 
 class Master:
-    def __init__(self, args: argparse.Namespace) -> None:
+    def __init__(self, args: MasterArgs) -> None:
         self.args = args
         self.scenario = Scenario.model_validate_json(args.scenario_file.read_text("utf-8"))
         self.driver = ShapeDriver(self.scenario)
-        self.live = Live(args.live)
+        self.live = LiveWriter(args.live)
         self.env = Environment(
             user_classes=user_classes(self.scenario),
             shape_class=ScenarioShape(self.driver),
@@ -121,7 +86,7 @@ class Master:
         self.lost: set[str] = set()
 
     def wait_for_workers(self) -> bool:
-        self.live.emit("listening", port=self.args.port, expect_workers=self.args.expect_workers)
+        self.live.emit(Listening(port=self.args.port, expect_workers=self.args.expect_workers))
         deadline = time.monotonic() + self.args.startup_timeout
         while len(self.runner.clients.ready) < self.args.expect_workers:
             if time.monotonic() > deadline or self.stop_reason:
@@ -136,13 +101,17 @@ class Master:
         self.started_at = time.time() + START_DELAY_S
         self.recorder = Recorder(self.driver.second_target, names)
         self.runner.register_message(SECOND_MESSAGE, self.on_second)
-        scenario = self.scenario.model_dump(mode="json")
         for index, client_id in enumerate(workers):
-            setup = Setup(scenario, index, len(workers), self.started_at)
+            setup = Setup(
+                scenario=self.scenario,
+                worker_index=index,
+                workers_total=len(workers),
+                started_at=self.started_at,
+            )
             self.runner.send_message(SETUP_MESSAGE, setup.to_wire(), client_id)
         gevent.sleep(max(0.0, self.started_at - time.time()))
         self.runner.start_shape()
-        self.live.emit("started", started_at=self.started_at, workers=len(workers))
+        self.live.emit(Started(started_at=self.started_at, workers=len(workers)))
 
     def on_second(self, environment: Environment, msg: Any, **_: Any) -> None:
         if self.recorder is not None:
@@ -166,12 +135,13 @@ class Master:
             left = len(self.names) - len(self.lost)
             logging.warning("lost %s (%d workers left)", name, left)
             self.live.emit(
-                "worker_lost",
-                worker=name,
-                pid=self.pids.get(name, 0),
-                t=round(self.elapsed(), 3),
-                last_t=self.recorder.last_reported(name),
-                workers_left=left,
+                WorkerLost(
+                    worker=name,
+                    pid=self.pids.get(name, 0),
+                    t=round(self.elapsed(), 3),
+                    last_t=self.recorder.last_reported(name),
+                    workers_left=left,
+                )
             )
             running = self.runner.state in (STATE_RUNNING, STATE_SPAWNING)
             if left and running and self.stop_reason is None and self.runner.shape_greenlet:
@@ -192,13 +162,13 @@ class Master:
         assert self.recorder is not None
         rows = self.recorder.finish() if final else self.recorder.due(self.elapsed())
         for summary in rows:
-            self.live.emit("second", **summary.to_json())
+            self.live.emit(summary)
 
-    def run(self) -> str:
+    def run(self) -> EndStatus:
         """Until the shape ends, the deadline passes or SIGTERM; returns the status."""
         assert self.recorder is not None
         next_sample = 1
-        status = "completed"
+        status: EndStatus = "completed"
         while True:
             gevent.sleep(0.2)
             elapsed = self.elapsed()
@@ -247,14 +217,18 @@ class Master:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+    try:
+        args = MasterArgs.parse(sys.argv[1:] if argv is None else argv)
+    except ArgvError as error:
+        print(error, file=sys.stderr)
+        return EXIT_BAD_ARGV
     logging.basicConfig(level=logging.INFO, format="%(asctime)s master %(levelname)s %(message)s")
     master = Master(args)
     gevent.signal_handler(signal.SIGTERM, master.request_stop, "stopped by the runner")
     if not master.wait_for_workers():
         ready = len(master.runner.clients.ready)
         reason = f"{ready} of {args.expect_workers} workers connected"
-        master.live.emit("ended", status="aborted", reason=reason)
+        master.live.emit(Ended(status="aborted", reason=reason))
         master.runner.quit()
         return EXIT_NO_WORKERS
     master.start()
@@ -267,16 +241,17 @@ def main(argv: list[str] | None = None) -> int:
         reason = f"cannot write the load files: {error.strerror or error}"
         logging.error("%s (%s)", reason, error)
         said = "; ".join(r for r in (master.stop_reason, reason) if r)
-        master.live.emit("ended", status="aborted", reason=said)
+        master.live.emit(Ended(status="aborted", reason=said))
         master.runner.quit()
         return EXIT_WRITE_FAILED
     master.live.emit(
-        "ended",
-        status=status,
-        reason=master.stop_reason,
-        files=[str(f) for f in files],
-        late_reports=master.recorder.late_reports,
-        lost_workers=sorted(master.lost),
+        Ended(
+            status=status,
+            reason=master.stop_reason,
+            files=[str(f) for f in files],
+            late_reports=master.recorder.late_reports,
+            lost_workers=sorted(master.lost),
+        )
     )
     if master.runner.state != STATE_STOPPED:
         logging.info("players still stopping at exit (state %s)", master.runner.state)

@@ -8,8 +8,10 @@ lateness to the recorder in Locust's request ``context``. Stopping players there
 finish their action and are never killed half-way through a wallet call (given
 ``stop_timeout`` above the network timeout).
 
-All users of a worker share one keep-alive connection pool (:func:`configure_pool`): an
-edge in front of the origin, not a socket per player (docs/load-model.md). Players send
+What the players of a worker share travels on Locust's environment, a
+:class:`PlayersEnvironment` (no module state): one keep-alive connection pool (an edge in
+front of the origin, not a socket per player, docs/load-model.md), and the run's
+:class:`~spikekit.load.context.WorkerContext` once the master's setup has arrived. Players send
 through their own lean client (:mod:`spikekit.load.client`), not Locust's
 ``FastHttpSession``, which cost them twice the CPU per request; the client fires Locust's
 ``request`` event as ``FastHttpSession`` did, so Locust's statistics and the recorder see the
@@ -26,49 +28,53 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from locust import User, task
+from locust.env import Environment
 from locust.exception import StopTest
 
-from spikekit.load.acks import AckKind, payment_ack, round_acks, unacked
+from spikekit.load.acks import payment_ack, round_acks, unacked
 from spikekit.load.client import PlayerClient
 from spikekit.load.context import Identity, WorkerContext
 from spikekit.load.http import PoolLimits, Pools
 from spikekit.load.impatience import Reaction, classify, parse_retry_after
 from spikekit.load.pacing import LATE_MS, Pacer
 from spikekit.load.players import player_address
+from spikekit.rundir.acks import AckKind
 
 #: Wait of an open-model user whose session is over (it idles until the run stops).
 IDLE_WAIT_S = 3600.0
 FALLBACK_GAMES = ("starburst-nova", "book-of-ra-redux")
 LEAVE_AFTER_FAILED_ROUNDS = 2  # a game that fails this often in a row: back to the lobby
 
-_context: WorkerContext | None = None
-_pools: Pools | None = None
+
+class PlayersEnvironment(Environment):
+    """Locust's environment of a worker, with what all its players share.
+
+    ``pools``: one shared pool of at most ``limits.connections`` keep-alive sockets;
+    :attr:`worker_context`: set by the worker when the master's setup arrives.
+    """
+
+    def __init__(
+        self,
+        limits: PoolLimits,
+        *,
+        user_classes: list[type[User]],
+        host: str | None = None,
+    ) -> None:
+        super().__init__(user_classes=user_classes, host=host)
+        self.pools = Pools(limits)
+        self.worker_context: WorkerContext | None = None
+
+    def context(self) -> WorkerContext:
+        if self.worker_context is None:
+            raise RuntimeError("the master's setup has not arrived: no players yet")
+        return self.worker_context
 
 
-def set_context(context: WorkerContext) -> None:
-    global _context
-    _context = context
-
-
-def context() -> WorkerContext:
-    if _context is None:
-        raise RuntimeError("the master's setup has not arrived: no players yet")
-    return _context
-
-
-def configure_pool(connections: int, network_timeout_s: float, connect_timeout_s: float) -> Pools:
-    """Give every persona one shared pool of at most ``connections`` keep-alive sockets."""
-    global _pools
-    if _pools is not None:
-        _pools.close()
-    _pools = Pools(PoolLimits(connections, network_timeout_s, connect_timeout_s))
-    return _pools
-
-
-def pools() -> Pools:
-    if _pools is None:
-        raise RuntimeError("configure_pool() was not called: the players have no pool")
-    return _pools
+def players_environment(environment: Environment) -> PlayersEnvironment:
+    """The environment of players, which must be a :class:`PlayersEnvironment`."""
+    if not isinstance(environment, PlayersEnvironment):
+        raise RuntimeError("the players need a PlayersEnvironment: they have no pool")
+    return environment
 
 
 @dataclass(frozen=True)
@@ -103,10 +109,12 @@ class Player(User):
         super().__init__(environment)
         if self.host is None:
             raise StopTest("the players need the target's base URL (--host)")
-        self.http = PlayerClient(pools().for_url(self.host), self.host, environment.events.request)
+        self.shared = players_environment(environment)
+        pool = self.shared.pools.for_url(self.host)
+        self.http = PlayerClient(pool, self.host, environment.events.request)
 
     def on_start(self) -> None:
-        ctx = context()
+        ctx = self.shared.context()
         self.ctx = ctx
         self.me: Identity = ctx.new_identity()
         self.rng = self.me.rng

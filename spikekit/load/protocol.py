@@ -8,7 +8,10 @@
 - live lines (master → runner, ``live.jsonl``): ``listening``, ``started``, ``second``,
   ``ended`` — one JSON object per line, see :mod:`spikekit.load.events`.
 
-Plain dicts on the wire (msgpack / JSON); these dataclasses are the typed view.
+Locust's messages carry JSON-able data (msgpack): each message is written with
+``to_wire()`` (the setup: ``model_dump(mode="json")``; a second: the compact
+:class:`SecondWire`, the same way) and validated on receipt by ``from_wire()``, which raises
+:class:`ProtocolError` naming the message and the field at fault.
 """
 
 from __future__ import annotations
@@ -16,33 +19,65 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from spikekit.errors import LoadError
+from spikekit.scenarios import Scenario
+
 SETUP_MESSAGE = "spikekit_setup"
 SECOND_MESSAGE = "spikekit_second"
 
 
-@dataclass(frozen=True)
-class Setup:
-    scenario: dict[str, Any]
-    worker_index: int
-    workers_total: int
+class ProtocolError(LoadError):
+    """A message between the Locust processes is not what its model says."""
+
+    def __init__(self, message: str, error: ValidationError) -> None:
+        self.message = message
+        problems = [
+            f"  {'.'.join(str(part) for part in item['loc']) or '<root>'}: {item['msg']}"
+            for item in error.errors()
+        ]
+        super().__init__("\n".join([f"invalid {message} message", *problems]))
+
+
+class Setup(BaseModel):
+    """What the master tells each worker once, before the first spawn."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    scenario: Scenario
+    worker_index: int = Field(ge=0)
+    workers_total: int = Field(ge=1)
     started_at: float
 
     def to_wire(self) -> dict[str, Any]:
-        return {
-            "scenario": self.scenario,
-            "worker_index": self.worker_index,
-            "workers_total": self.workers_total,
-            "started_at": self.started_at,
-        }
+        return self.model_dump(mode="json")
 
     @classmethod
-    def from_wire(cls, data: dict[str, Any]) -> Setup:
-        return cls(
-            scenario=dict(data["scenario"]),
-            worker_index=int(data["worker_index"]),
-            workers_total=int(data["workers_total"]),
-            started_at=float(data["started_at"]),
-        )
+    def from_wire(cls, data: object) -> Setup:
+        try:
+            return cls.model_validate(data)
+        except ValidationError as error:
+            raise ProtocolError(SETUP_MESSAGE, error) from None
+
+
+#: An endpoint's second on the wire: requests, failures, generator errors, histogram.
+EndpointWire = tuple[int, int, int, str]
+
+
+class SecondWire(BaseModel):
+    """A :class:`WorkerSecond` on the wire (short keys: it travels every second)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    pid: int = 0  # 0: unknown
+    worker: str
+    t: int
+    users: int
+    players: int
+    cpu: float
+    rss: int
+    endpoints: dict[str, EndpointWire]
 
 
 @dataclass
@@ -52,12 +87,12 @@ class EndpointSecond:
     generator_errors: int = 0
     histogram: str = ""  # encoded HDR histogram, "" when no request succeeded or failed
 
-    def to_wire(self) -> list[Any]:
-        return [self.requests, self.failures, self.generator_errors, self.histogram]
+    def to_wire(self) -> EndpointWire:
+        return (self.requests, self.failures, self.generator_errors, self.histogram)
 
     @classmethod
-    def from_wire(cls, data: list[Any]) -> EndpointSecond:
-        return cls(int(data[0]), int(data[1]), int(data[2]), str(data[3]))
+    def from_wire(cls, data: EndpointWire) -> EndpointSecond:
+        return cls(*data)
 
 
 @dataclass
@@ -74,29 +109,31 @@ class WorkerSecond:
     pid: int = 0  # the worker's process id (0: unknown), to name it when it is lost
 
     def to_wire(self) -> dict[str, Any]:
-        return {
-            "pid": self.pid,
-            "worker": self.worker,
-            "t": self.t,
-            "users": self.users,
-            "players": self.players,
-            "cpu": self.cpu_percent,
-            "rss": self.rss_bytes,
-            "endpoints": {name: e.to_wire() for name, e in self.endpoints.items()},
-        }
+        """The JSON-able :class:`SecondWire`."""
+        return SecondWire(
+            pid=self.pid,
+            worker=self.worker,
+            t=self.t,
+            users=self.users,
+            players=self.players,
+            cpu=self.cpu_percent,
+            rss=self.rss_bytes,
+            endpoints={name: e.to_wire() for name, e in self.endpoints.items()},
+        ).model_dump(mode="json")
 
     @classmethod
-    def from_wire(cls, data: dict[str, Any]) -> WorkerSecond:
+    def from_wire(cls, data: object) -> WorkerSecond:
+        try:
+            wire = SecondWire.model_validate(data)
+        except ValidationError as error:
+            raise ProtocolError(SECOND_MESSAGE, error) from None
         return cls(
-            worker=str(data["worker"]),
-            t=int(data["t"]),
-            users=int(data["users"]),
-            players=int(data["players"]),
-            cpu_percent=float(data["cpu"]),
-            rss_bytes=int(data["rss"]),
-            endpoints={
-                str(name): EndpointSecond.from_wire(list(value))
-                for name, value in dict(data["endpoints"]).items()
-            },
-            pid=int(data.get("pid", 0)),
+            worker=wire.worker,
+            t=wire.t,
+            users=wire.users,
+            players=wire.players,
+            cpu_percent=wire.cpu,
+            rss_bytes=wire.rss,
+            endpoints={name: EndpointSecond.from_wire(e) for name, e in wire.endpoints.items()},
+            pid=wire.pid,
         )

@@ -10,8 +10,9 @@ histograms (not in that second's percentiles). A worker the master knows is gone
 (:meth:`Recorder.drop_worker`) is no longer waited for, and its last player count is not
 carried into later seconds (else a re-spread of its users would be counted twice).
 
-Pure Python (hdrh, no Locust), so it is unit-tested directly; :mod:`spikekit.load.outputs`
-writes what it collected into the run directory.
+Pure Python (hdrh, no Locust), so it is unit-tested directly; its rows and the ``second``
+line it publishes are the run directory's (:mod:`spikekit.rundir.tables`,
+:mod:`spikekit.rundir.live`), and :mod:`spikekit.load.outputs` writes them.
 """
 
 from __future__ import annotations
@@ -19,14 +20,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from hdrh.histogram import HdrHistogram
 
 from spikekit.load import histograms as hdr
 from spikekit.load.protocol import WorkerSecond
+from spikekit.rundir.live import SecondSummary
+from spikekit.rundir.tables import ALL, GeneratorRow, PlayersRow, TimeseriesRow
 
-ALL = "*"
 MIB = 1024 * 1024
 
 
@@ -36,87 +37,6 @@ class _Accumulator:
     requests: int = 0
     failures: int = 0
     generator_errors: int = 0
-
-
-@dataclass
-class TimeseriesRow:
-    t: int
-    endpoint: str
-    requests: int
-    failures: int
-    p50_ms: float
-    p95_ms: float
-    p99_ms: float
-    max_ms: float
-
-
-@dataclass(frozen=True)
-class PlayersRow:
-    t: int
-    target_players: int
-    actual_players: int
-
-
-@dataclass(frozen=True)
-class GeneratorRow:
-    """Long format, like ``platform_metrics.parquet`` (service ``loadgen``)."""
-
-    t: int
-    metric: str
-    node: str
-    value: float
-
-
-@dataclass(frozen=True)
-class SecondSummary:
-    """One final second, as the runner's ``second_elapsed`` hook receives it."""
-
-    t: int
-    target_players: int
-    actual_players: int
-    requests: int
-    failures: int
-    generator_errors: int
-    p50_ms: float
-    p95_ms: float
-    p99_ms: float
-    max_ms: float
-    generator_cpu_max: float
-    endpoints: dict[str, tuple[int, int, float]]  # name → (requests, failures, p95_ms)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> SecondSummary:
-        def number(key: str) -> float:
-            value = data.get(key)
-            return math.nan if value is None else float(value)
-
-        return cls(
-            t=int(data["t"]),
-            target_players=int(data["target_players"]),
-            actual_players=int(data["actual_players"]),
-            requests=int(data["requests"]),
-            failures=int(data["failures"]),
-            generator_errors=int(data["generator_errors"]),
-            p50_ms=number("p50_ms"),
-            p95_ms=number("p95_ms"),
-            p99_ms=number("p99_ms"),
-            max_ms=number("max_ms"),
-            generator_cpu_max=number("generator_cpu_max"),
-            endpoints={
-                str(k): (int(v[0]), int(v[1]), math.nan if v[2] is None else float(v[2]))
-                for k, v in dict(data.get("endpoints", {})).items()
-            },
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        data = dict(self.__dict__)
-        data["endpoints"] = {k: [_none(x) for x in v] for k, v in self.endpoints.items()}
-        return {k: _none(v) for k, v in data.items()}
-
-
-def _none(value: Any) -> Any:
-    """NaN → None, for JSON."""
-    return None if isinstance(value, float) and math.isnan(value) else value
 
 
 @dataclass(frozen=True)

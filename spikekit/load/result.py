@@ -6,10 +6,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-import pyarrow.parquet as pq
-
-from spikekit.load.outputs import PLAYERS, TIMESERIES
-from spikekit.load.recorder import ALL, PlayersRow, TrackingError, tracking_error
+from spikekit.load.recorder import TrackingError, tracking_error
+from spikekit.rundir.tables import ALL, read_players, read_timeseries
 
 
 class LoadStatus(StrEnum):
@@ -81,17 +79,12 @@ class LoadResult:
 
 def read_totals(run_dir: Path, until_t: float | None = None) -> tuple[LoadTotals, TrackingError]:
     """Totals and tracking error from the files the master wrote (zeros when missing)."""
-    players_path, series_path = run_dir / PLAYERS, run_dir / TIMESERIES
-    if not players_path.is_file() or not series_path.is_file():
+    rows, series = read_players(run_dir), read_timeseries(run_dir, ALL)
+    if rows is None or series is None:
         return LoadTotals(), tracking_error([])
-    players = pq.read_table(players_path).to_pylist()
-    rows = [
-        PlayersRow(int(p["t"]), int(p["target_players"]), int(p["actual_players"])) for p in players
-    ]
-    series = [r for r in pq.read_table(series_path).to_pylist() if r["endpoint"] == ALL]
     totals = LoadTotals(
-        requests=sum(int(r["requests"]) for r in series),
-        failures=sum(int(r["failures"]) for r in series),
+        requests=sum(int(r.requests) for r in series),
+        failures=sum(int(r.failures) for r in series),
         seconds=len(series),
         peak_actual_players=max((r.actual_players for r in rows), default=0),
         peak_target_players=max((r.target_players for r in rows), default=0),

@@ -1,10 +1,10 @@
-"""Target safety for the load engine: the project-wide guard of :mod:`spikekit.chaos.guard`."""
+"""Target safety for the load engine: the project-wide guard of :mod:`spikekit.guard`."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from spikekit.chaos.guard import TargetGuard
+from spikekit.guard import TargetGuard
 
 
 def check_target(url: str, allow_targets: Iterable[str] = ()) -> None:

@@ -1,18 +1,19 @@
 """A Locust worker process: ``python -m spikekit.load.worker --master HOST``.
 
 The same entry serves the local workers the runner starts and remote workers on other
-machines (``spikekit worker --master HOST``). It needs no scenario: the master sends it
+machines (``spikekit worker --master HOST``); its command line is
+:class:`~spikekit.load.process_args.WorkerArgs`. It needs no scenario: the master sends it
 (``spikekit_setup``) before the first players spawn. Acknowledged transactions go to
 ``--acks-file`` on this machine; with ``--raw-samples FILE`` every request is also logged
 there (:class:`~spikekit.load.worker_stats.RawSampleLog`). SIGTERM flushes those files and
 ends the process at once. When its records cannot be written (disk full) it logs why and
-exits with :data:`EXIT_WRITE_FAILED`: a worker that plays on without recording would make
-every acknowledgement after that point look like the platform's invention.
+exits with :data:`~spikekit.load.process_args.EXIT_WRITE_FAILED`: a worker that plays on
+without recording would make every acknowledgement after that point look like the
+platform's invention.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import gc
 import logging
@@ -26,30 +27,14 @@ from typing import Any
 import gevent
 from locust.env import Environment
 
-from spikekit.load.acks import AckLog, unacked_path
 from spikekit.load.context import WorkerContext
+from spikekit.load.http import PoolLimits
 from spikekit.load.journeys import PERSONAS
-from spikekit.load.personas import configure_pool, set_context
+from spikekit.load.personas import PlayersEnvironment
+from spikekit.load.process_args import EXIT_BAD_ARGV, EXIT_WRITE_FAILED, ArgvError, WorkerArgs
 from spikekit.load.protocol import SETUP_MESSAGE, Setup
 from spikekit.load.worker_stats import RawSampleLog, WorkerStats
-
-DEFAULT_MASTER_PORT = 5557
-#: The worker could not write its records (disk full): it ends at once, the runner says why.
-EXIT_WRITE_FAILED = 5
-
-
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="spikekit-load-worker", description=__doc__)
-    parser.add_argument("--master", default="127.0.0.1", help="Host of the Locust master.")
-    parser.add_argument("--master-port", type=int, default=DEFAULT_MASTER_PORT)
-    parser.add_argument("--acks-file", type=Path, default=None, help="Acked transactions.")
-    parser.add_argument("--connections", type=int, default=512, help="Pooled connections.")
-    parser.add_argument("--network-timeout", type=float, default=30.0)
-    parser.add_argument("--connect-timeout", type=float, default=10.0)
-    parser.add_argument(
-        "--raw-samples", type=Path, default=None, help="CSV of every request (off: none)."
-    )
-    return parser.parse_args(argv)
+from spikekit.rundir.acks import AckLog, unacked_path
 
 
 def default_acks_file() -> Path:
@@ -77,13 +62,17 @@ def tune_gc() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+    try:
+        args = WorkerArgs.parse(sys.argv[1:] if argv is None else argv)
+    except ArgvError as error:
+        print(error, file=sys.stderr)
+        return EXIT_BAD_ARGV
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
     acks_file = args.acks_file or default_acks_file()
     acks, unacked = AckLog(acks_file), AckLog(unacked_path(acks_file))
     raw = RawSampleLog(args.raw_samples) if args.raw_samples is not None else None
-    configure_pool(args.connections, args.network_timeout, args.connect_timeout)
-    env = Environment(user_classes=list(PERSONAS))
+    limits = PoolLimits(args.connections, args.network_timeout, args.connect_timeout)
+    env = PlayersEnvironment(limits, user_classes=list(PERSONAS))
     runner = env.create_worker_runner(args.master, args.master_port)
     stats: list[WorkerStats] = []
 
@@ -95,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     def on_setup(environment: Environment, msg: Any, **_: Any) -> None:
         setup = Setup.from_wire(msg.data)
         ctx = WorkerContext.from_setup(setup, acks, unacked)
-        set_context(ctx)
+        env.worker_context = ctx
         worker_stats = WorkerStats(
             runner, f"worker-{setup.worker_index}", ctx, raw, on_write_error=on_write_error
         )

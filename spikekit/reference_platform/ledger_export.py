@@ -1,6 +1,7 @@
-"""The wallet's ledger as ``ledger_export.parquet`` and the payments' final statuses as
-``payments_export.parquet``: what the run's audit reconciles the
-load engine's acknowledged transactions against (docs/run-directory.md).
+"""The wallet's ledger and the payments' final statuses as Arrow tables: what the run's
+audit reconciles the load engine's acknowledged transactions against. The toolkit writes
+them into the run directory (``spikekit.rundir``, docs/run-directory.md); the platform
+knows nothing of where.
 
 Ids are written as the players' side sees them: ``<provider>:<tx_id>`` for provider
 transactions (bets, wins, rollbacks), the payment id alone for deposits and withdrawals.
@@ -10,16 +11,13 @@ Amounts are absolute minor units; seed entries are left out.
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import asyncpg
 import pyarrow as pa
-import pyarrow.parquet as pq
 import redis
 
 from spikekit.reference_platform.wallet.domain import PAYMENTS
 
-FILE_NAME = "ledger_export.parquet"
 SCHEMA = pa.schema(
     [
         ("tx_id", pa.string()),
@@ -53,16 +51,13 @@ async def _rows(dsn: str, timeout: float) -> list[asyncpg.Record]:
         await conn.close()
 
 
-def export_ledger(dsn: str, run_dir: Path, timeout: float = 120.0) -> int:
-    """Write ``ledger_export.parquet`` into ``run_dir``; returns the number of entries."""
+def ledger_table(dsn: str, timeout: float = 120.0) -> pa.Table:
+    """Every ledger entry but the seed's, one row each (:data:`SCHEMA`)."""
     rows = asyncio.run(_rows(dsn, timeout))
     columns = {name: [row[name] for row in rows] for name in SCHEMA.names}
-    table = pa.Table.from_pydict(columns, schema=SCHEMA)
-    pq.write_table(table, run_dir / FILE_NAME)
-    return len(rows)
+    return pa.Table.from_pydict(columns, schema=SCHEMA)
 
 
-PAYMENTS_FILE = "payments_export.parquet"
 PAYMENTS_SCHEMA = pa.schema(
     [
         ("payment_id", pa.string()),
@@ -76,9 +71,9 @@ PAYMENTS_SCHEMA = pa.schema(
 PAYMENT_KEYS = "payments:payment:*"
 
 
-def export_payments(redis_url: str, run_dir: Path, batch: int = 1000) -> int:
-    """Write every payment's final status to ``payments_export.parquet``: an accepted
-    deposit that the payment provider declined is legitimately absent from the ledger."""
+def payments_table(redis_url: str, batch: int = 1000) -> pa.Table:
+    """Every payment's final status (:data:`PAYMENTS_SCHEMA`): an accepted deposit that the
+    payment provider declined is legitimately absent from the ledger."""
     rows: dict[str, list[object]] = {name: [] for name in PAYMENTS_SCHEMA.names}
     client = redis.Redis.from_url(redis_url, socket_timeout=30, decode_responses=True)
     try:
@@ -98,5 +93,4 @@ def export_payments(redis_url: str, run_dir: Path, batch: int = 1000) -> int:
                 rows["reason"].append(fields.get("reason") or None)
     finally:
         client.close()
-    pq.write_table(pa.Table.from_pydict(rows, schema=PAYMENTS_SCHEMA), run_dir / PAYMENTS_FILE)
-    return len(rows["payment_id"])
+    return pa.Table.from_pydict(rows, schema=PAYMENTS_SCHEMA)

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from spikekit.chaos.toxiproxy import ProxySpec, ToxiproxyClient
-from spikekit.chaos.toxiproxy_server import INSTALL_HINT, ToxiproxyServer, find_toxiproxy_server
 from spikekit.errors import StackError
 from spikekit.ports import LOOPBACK, free_port
 from spikekit.processes import ManagedProcess
 from spikekit.reference_platform.postgres import DATABASE, SUPERUSER
 from spikekit.reference_platform.spec import Backing, ServiceSpec, StackSpec, ToxiproxyMode
 from spikekit.reference_platform.state import LinkInfo
+from spikekit.toxiproxy.client import ProxySpec, ToxiproxyClient
+from spikekit.toxiproxy.server import INSTALL_HINT, ToxiproxyServer, find_toxiproxy_server
 
 
 class Toxiproxy:

@@ -33,6 +33,18 @@ class ToxiproxyMode(StrEnum):
     OFF = "off"
 
 
+class BalancerMode(StrEnum):
+    """HAProxy in front of the gateway replicas (the players' door)."""
+
+    AUTO = "auto"  # when the gateway runs more than one replica
+    ON = "on"  # always, even in front of a single gateway
+    OFF = "off"  # never: players reach the first gateway directly
+
+
+#: the service HAProxy balances: the one players reach (the others balance client-side)
+BALANCED_SERVICE = "gateway"
+
+
 class ServiceSpec(BaseModel):
     """One platform service: an ASGI app factory run as ``replicas`` separate processes."""
 
@@ -62,6 +74,7 @@ class StackSpec(BaseModel):
     services: tuple[ServiceSpec, ...]
     profile: Profile = Profile.RESILIENT
     toxiproxy: ToxiproxyMode = ToxiproxyMode.AUTO
+    balancer: BalancerMode = BalancerMode.AUTO
     players: int = Field(
         default=0, ge=0, le=10_000_000, description="players seeded once the services are up"
     )
@@ -91,12 +104,21 @@ class StackSpec(BaseModel):
     def backing(self) -> list[Backing]:
         return [b for b in Backing if any(b in s.backing_needs for s in self.services)]
 
+    @property
+    def balanced(self) -> bool:
+        """True when HAProxy runs in front of the gateway replicas."""
+        if self.balancer is BalancerMode.OFF or BALANCED_SERVICE not in self.names:
+            return False
+        return self.balancer is BalancerMode.ON or self.service(BALANCED_SERVICE).replicas > 1
+
     def with_replicas(self, **replicas: int) -> StackSpec:
         """A copy with other replica counts, e.g. ``with_replicas(gateway=2)``."""
         for name in replicas:
             self.service(name)
-        services = tuple(
-            s.model_copy(update={"replicas": replicas.get(s.name, s.replicas)})
+        services = tuple(  # validated: 1..16 replicas
+            ServiceSpec.model_validate(
+                {**s.model_dump(), "replicas": replicas.get(s.name, s.replicas)}
+            )
             for s in self.services
         )
         return self.model_copy(update={"services": services})
@@ -107,11 +129,13 @@ class StackSpec(BaseModel):
         profile: Profile | None = None,
         toxiproxy: ToxiproxyMode | None = None,
         players: int | None = None,
+        balancer: BalancerMode | None = None,
     ) -> StackSpec:
         return self.model_copy(
             update={
                 "profile": profile or self.profile,
                 "toxiproxy": toxiproxy or self.toxiproxy,
+                "balancer": balancer or self.balancer,
                 "players": self.players if players is None else players,
             }
         )

@@ -43,6 +43,15 @@ class ServiceInfo(ProcessInfo):
     url: str
 
 
+class BalancerInfo(ProcessInfo):
+    """HAProxy in front of one service's replicas."""
+
+    backend: str  # the service it balances
+    url: str  # where the players connect
+    stats_url: str  # /metrics (Prometheus exporter), /stats
+    config: str  # the haproxy.cfg it runs with
+
+
 class LinkInfo(BaseModel):
     """A Toxiproxy proxy between a service and one dependency."""
 
@@ -65,13 +74,15 @@ class StackState(BaseModel):
     supervisor: ProcessInfo
     toxiproxy_api: str | None = None
     toxiproxy: ProcessInfo | None = None
+    balancer: BalancerInfo | None = None  # absent from the files of older stacks
     backing: list[BackingInfo] = []
     services: list[ServiceInfo] = []
     links: list[LinkInfo] = []
 
     def processes(self) -> list[ProcessInfo]:
-        """Every child process, services first (they are stopped first)."""
-        children: list[ProcessInfo] = [*self.services]
+        """Every child process, the balancer and services first (they are stopped first)."""
+        children: list[ProcessInfo] = [self.balancer] if self.balancer is not None else []
+        children += self.services
         if self.toxiproxy is not None:
             children.append(self.toxiproxy)
         return [*children, *self.backing]

@@ -1,9 +1,12 @@
-"""The stack supervisor: starts PostgreSQL, Redis, Toxiproxy and the services, stops all of it.
+"""The stack supervisor: starts PostgreSQL, Redis, Toxiproxy, the services and HAProxy,
+stops all of it.
 
 Start order: backing services, then Toxiproxy with one proxy per link between a
 service and a dependency, then the services (each pointed at its links), then
-wait until every ``/health`` answers 200. Every child dies with the supervisor
-(parent-death signal), and ``stop()`` runs on every exit path of ``with Stack``.
+wait until every ``/health`` answers 200, then HAProxy in front of the gateway
+replicas when the spec wants it (:attr:`StackSpec.balanced`; :mod:`.haproxy`). Every
+child dies with the supervisor (parent-death signal), and ``stop()`` runs on every exit
+path of ``with Stack``.
 
 Each start draws new keys (:class:`~.common.service_auth.StackKeys`): one per calling
 service and one wallet secret (and session secret) per studio, handed to each process
@@ -28,27 +31,35 @@ from spikekit.ports import LOOPBACK, free_port
 from spikekit.processes import ManagedProcess, spawn, wait_until
 from spikekit.reference_platform import state as state_file
 from spikekit.reference_platform.common.service_auth import (
+    STUDIO_PREFIX,
     StackKeys,
     all_callers,
     caller_of,
     callers_of,
 )
 from spikekit.reference_platform.control_api import StackControl
+from spikekit.reference_platform.haproxy import (
+    INSTALL_HINT,
+    HAProxyServer,
+    Upstream,
+    balancer_config,
+    find_haproxy,
+)
 from spikekit.reference_platform.links import LinkPlan, Toxiproxy, plan_links
 from spikekit.reference_platform.population import seed_population
 from spikekit.reference_platform.postgres import PostgresServer
 from spikekit.reference_platform.providers.catalogue import STUDIOS
 from spikekit.reference_platform.redis_server import RedisServer
-from spikekit.reference_platform.spec import Backing, ServiceSpec, StackSpec
+from spikekit.reference_platform.spec import BALANCED_SERVICE, Backing, ServiceSpec, StackSpec
 from spikekit.reference_platform.state import (
     BackingInfo,
+    BalancerInfo,
     ProcessInfo,
     ServiceInfo,
     StackState,
 )
 
 HEALTH_TIMEOUT_S = 60.0
-STUDIO_PREFIX = "provider-"  # a studio's service is provider-<studio>
 
 
 def _info(process: ManagedProcess) -> ProcessInfo:
@@ -92,6 +103,7 @@ class Stack:
         self.toxiproxy: Toxiproxy | None = None
         self.links: LinkPlan | None = None
         self.replicas: list[_Replica] = []
+        self.balancer: HAProxyServer | None = None
         self.state: StackState | None = None
         self.seeded_players = 0
         self.keys = _keys_for(spec)
@@ -115,6 +127,7 @@ class Stack:
             self._start_services()
             self.save("starting")
             self._wait_healthy()
+            self._start_balancer()
             self._seed()
         except BaseException:
             self.stop()
@@ -171,9 +184,13 @@ class Stack:
                 self.replicas.append(_Replica(service, index, process, port))
 
     def service_env(self, service: ServiceSpec, index: int, port: int) -> dict[str, str]:
+        return {**os.environ, **self.platform_env(service, index, port)}
+
+    def platform_env(self, service: ServiceSpec, index: int, port: int) -> dict[str, str]:
+        """What the supervisor sets for one replica, without the inherited environment:
+        a deployment elsewhere sets the same (deploy/helm/ is checked against it)."""
         assert self.links is not None
-        env = dict(os.environ)
-        env.update(
+        env = dict(
             SPIKEKIT_SERVICE=service.name,
             SPIKEKIT_REPLICA=str(index),
             SPIKEKIT_PORT=str(port),
@@ -218,6 +235,30 @@ class Stack:
                         process.name, f"{reason}\n{process.log_tail()}", str(process.log_file)
                     )
 
+    def _start_balancer(self) -> None:
+        if not self.spec.balanced:
+            return
+        binary = find_haproxy()
+        if binary is None:
+            raise StackError(INSTALL_HINT)
+        upstreams = [
+            Upstream(r.process.name, r.port)
+            for r in self.replicas
+            if r.spec.name == BALANCED_SERVICE
+        ]
+        config = balancer_config(BALANCED_SERVICE, upstreams)
+        self.balancer = HAProxyServer(binary, self.state_dir, config).start()
+
+    @property
+    def player_url(self) -> str:
+        """Where players connect: HAProxy when it runs, else the (first) gateway."""
+        if self.balancer is not None:
+            return self.balancer.url
+        gateways = [r for r in self.replicas if r.spec.name == BALANCED_SERVICE]
+        if not gateways:
+            raise StackError("the stack has no gateway to send players to")
+        return gateways[0].url
+
     def _seed(self) -> None:
         names = set(self.spec.names)
         if self.spec.players == 0 or not {"wallet", "auth"} <= names or self.postgres is None:
@@ -250,6 +291,16 @@ class Stack:
                 )
             )
         proxy = self.toxiproxy
+        balancer = self.balancer
+        balancer_info = None
+        if balancer is not None and balancer.process is not None:
+            balancer_info = BalancerInfo(
+                **_info(balancer.process).model_dump(),
+                backend=balancer.config.backend,
+                url=balancer.url,
+                stats_url=balancer.stats_url,
+                config=str(balancer.config_file),
+            )
         self.state = StackState.model_validate(
             {
                 "status": status,
@@ -264,6 +315,7 @@ class Stack:
                 },
                 "toxiproxy_api": proxy.api_url if proxy else None,
                 "toxiproxy": _info(proxy.process).model_dump() if proxy else None,
+                "balancer": balancer_info.model_dump() if balancer_info else None,
                 "backing": [b.model_dump() for b in backing],
                 "services": [r.info().model_dump() for r in self.replicas],
                 "links": [link.model_dump() for link in self.links.links] if self.links else [],
@@ -280,12 +332,17 @@ class Stack:
         processes += [p.process for p in (self.postgres, self.redis) if p and p.process]
         if self.toxiproxy is not None:
             processes.append(self.toxiproxy.process)
+        if self.balancer is not None and self.balancer.process is not None:
+            processes.append(self.balancer.process)
         return [p for p in processes if p.poll() is not None]
 
     def stop(self) -> None:
-        """Stop services first, then Toxiproxy, then Redis and PostgreSQL. Safe to call twice."""
+        """Stop HAProxy and the services first, then Toxiproxy, then Redis and PostgreSQL.
+        Safe to call twice."""
         if self.state is not None:
             self.save("stopping")
+        if self.balancer is not None:
+            self.balancer.stop()
         for replica in self.replicas:
             replica.process.stop()
         if self.toxiproxy is not None:

@@ -10,10 +10,7 @@ from spikekit.analysis.rundir import load_run
 from spikekit.reports.html import write_html
 from spikekit.reports.junit import write_junit
 from spikekit.reports.summary import Summary, build_summary, write_summary
-
-REPORT = "report.html"
-SUMMARY = "summary.json"
-JUNIT = "junit.xml"
+from spikekit.rundir.layout import JUNIT, REPORT, SUMMARY
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,7 @@ class FaultSummary(_Model):
     # added in schema 1: absent from older summary.json files, read as []
     hurt_endpoints: list[str] = Field(default_factory=list)
     revert_error: str | None = None  # added in schema 1: the run's revert failed
+    failover_s: int | None = None  # added in schema 1: process.kill → errors stopped
 
 
 class Phase(_Model):
@@ -206,7 +207,7 @@ def build_summary(analysis: RunAnalysis) -> Summary:
         ),
         verdict=VerdictInfo(
             verdict=analysis.verdict.verdict.value,
-            exit_code=analysis.verdict.exit_code,
+            exit_code=int(analysis.verdict.exit_code),
             aborted=analysis.verdict.aborted,
             conclusive=analysis.verdict.conclusive,
             paragraph=analysis.verdict.paragraph,
@@ -257,6 +258,7 @@ def build_summary(analysis: RunAnalysis) -> Summary:
                 error_budget_burn=_finite(f.error_budget_burn),
                 hurt_endpoints=list(blast.hurt),
                 revert_error=f.window.revert_error,
+                failover_s=f.failover_s,
             )
             for f, blast in zip(analysis.faults, analysis.blast, strict=True)
         ],

@@ -18,10 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from spikekit.chaos.journal import JournalEvent
 from spikekit.hooks import EventHook
-from spikekit.load.recorder import SecondSummary
 from spikekit.load.result import LoadResult
+from spikekit.rundir.journal import JournalEvent
+from spikekit.rundir.live import SecondSummary
 
 
 @dataclass(frozen=True)

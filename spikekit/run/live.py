@@ -13,7 +13,16 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from spikekit.chaos.journal import (
+from spikekit.chaos.run import ChaosRun
+from spikekit.chaos.schedule import MonotonicClock, ScheduledFault, Scheduler
+from spikekit.chaos.stop import SecondStats, StopConditions
+from spikekit.load.events import LoadStarted
+from spikekit.load.result import GeneratorIncident, IncidentKind
+from spikekit.load.runner import LoadRunner
+from spikekit.run import hooks as run_hooks
+from spikekit.run import rundir
+from spikekit.run.platform import Platform
+from spikekit.rundir.journal import (
     FaultReverted,
     Journal,
     JournalEvent,
@@ -21,20 +30,11 @@ from spikekit.chaos.journal import (
     RunStarted,
     ToolkitIncident,
 )
-from spikekit.chaos.run import ChaosRun
-from spikekit.chaos.schedule import MonotonicClock, ScheduledFault, Scheduler
-from spikekit.chaos.stop import SecondStats, StopConditions
-from spikekit.load.events import LoadStarted
-from spikekit.load.recorder import SecondSummary
-from spikekit.load.result import GeneratorIncident, IncidentKind
-from spikekit.load.runner import LoadRunner
-from spikekit.run import hooks as run_hooks
-from spikekit.run import rundir
-from spikekit.run.platform import Platform
+from spikekit.rundir.layout import JOURNAL
+from spikekit.rundir.live import SecondSummary
 from spikekit.scenarios import Scenario, SLOMetric
 from spikekit.telemetry.recorder import PlatformRecorder
 
-JOURNAL = "journal.jsonl"
 LOGIN = "POST /api/login"
 
 

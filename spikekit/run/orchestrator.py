@@ -28,20 +28,21 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from spikekit.analysis.verdict import EXIT_ABORTED
-from spikekit.chaos.guard import TargetGuard
 from spikekit.chaos.registry import scheduled_faults
 from spikekit.errors import ConfigError, RunAborted
+from spikekit.exit_codes import ExitCode
+from spikekit.guard import TargetGuard
 from spikekit.load.options import LoadOptions
 from spikekit.load.result import LoadResult, LoadStatus, read_totals
 from spikekit.load.runner import LoadRunner
 from spikekit.reports.build import build_report
 from spikekit.run import rundir
 from spikekit.run.hooks import RunHooks, RunOutcome
-from spikekit.run.live import JOURNAL, LivePart
+from spikekit.run.live import LivePart
 from spikekit.run.options import RunOptions
 from spikekit.run.platform import Platform, platform_for
-from spikekit.run.salvage import rebuild_from_live
+from spikekit.rundir.layout import JOURNAL, LIVE, META
+from spikekit.rundir.tables import recover_from_live
 from spikekit.scenarios import Scenario
 from spikekit.scenarios.target import UrlTarget
 
@@ -144,7 +145,7 @@ class SpikeRun:
                 aborted=aborted,
             )
         except OSError as error:
-            self.notes.append(f"meta.json not updated: {error.strerror or error}")
+            self.notes.append(f"{META} not updated: {error.strerror or error}")
         if result is None:
             raise RunAborted(f"the run ended before its load started; see {run_dir}")
         self._say("analysing and writing the report ...")
@@ -181,13 +182,15 @@ class SpikeRun:
     def _rebuild_load_files(self, run_dir: Path) -> bool:
         """The per-second files the Locust master did not write, from ``load/live.jsonl``."""
         try:
-            rebuilt = rebuild_from_live(run_dir, self._say)
+            rebuilt = recover_from_live(run_dir)
         except OSError as error:
             self.notes.append(f"per-second data not rebuilt: {error.strerror or error}")
             return False
+        for name in rebuilt:
+            self._say(f"rebuilt {name} from {LIVE}")
         if rebuilt:
             self.notes.append(
-                f"Per-second data rebuilt from load/live.jsonl ({', '.join(rebuilt)}; "
+                f"Per-second data rebuilt from {LIVE} ({', '.join(rebuilt)}; "
                 "per-endpoint p50/p99/max unknown)."
             )
         return bool(rebuilt)
@@ -215,7 +218,7 @@ class SpikeRun:
             run_dir=run_dir,
             verdict="FAILED",
             paragraph=" ".join(x for x in sentences if x),
-            exit_code=EXIT_ABORTED,
+            exit_code=ExitCode.ABORTED,
             aborted=aborted or f"the report could not be written ({why})",
             load=result,
             outputs=(run_dir,),

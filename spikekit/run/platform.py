@@ -5,7 +5,6 @@ the load, a context for the chaos engine, what to record, and an after-run audit
 from __future__ import annotations
 
 import contextlib
-import json
 import signal
 import time
 from collections.abc import Callable
@@ -13,20 +12,20 @@ from pathlib import Path
 from types import TracebackType
 
 from spikekit.chaos.context import ChaosContext
-from spikekit.chaos.guard import TargetGuard
-from spikekit.errors import StackError
+from spikekit.guard import TargetGuard
 from spikekit.reference_platform.audit import audit_sync
 from spikekit.reference_platform.control_api import StackControl
-from spikekit.reference_platform.ledger_export import export_ledger, export_payments
+from spikekit.reference_platform.ledger_export import ledger_table, payments_table
 from spikekit.reference_platform.spec import Profile as StackProfile
 from spikekit.reference_platform.spec import StackSpec, default_stack
 from spikekit.reference_platform.supervisor import Stack
 from spikekit.run.options import RunOptions
+from spikekit.rundir.frames import write_audit, write_ledger, write_payments
+from spikekit.rundir.layout import PLATFORM_DIR
 from spikekit.scenarios import Scenario
 from spikekit.scenarios.target import PlatformTarget
 from spikekit.telemetry.recorder import ScrapeTarget, WatchedProcess
 
-AUDIT_FILE = "audit.json"
 Say = Callable[[str], None]
 
 
@@ -79,7 +78,7 @@ class BundledPlatform:
     def __init__(
         self, scenario: Scenario, run_dir: Path, options: RunOptions, say: Say = print
     ) -> None:
-        self.stack = Stack(stack_spec(scenario, options), run_dir / "platform")
+        self.stack = Stack(stack_spec(scenario, options), run_dir / PLATFORM_DIR)
         self.options = options
         self.say = say
         self.control: StackControl | None = None
@@ -107,6 +106,8 @@ class BundledPlatform:
         except OSError as failed:  # stack.json cannot be written (disk full): stop anyway
             self.say(f"platform state not saved ({failed.strerror or failed}): stopping it")
             stack = self.stack
+            if stack.balancer is not None:
+                stack.balancer.stop()
             for replica in stack.replicas:
                 replica.process.stop()
             if stack.toxiproxy is not None:
@@ -117,10 +118,8 @@ class BundledPlatform:
 
     @property
     def base_url(self) -> str:
-        gateways = [r for r in self.stack.replicas if r.spec.name == "gateway"]
-        if not gateways:
-            raise StackError("the stack has no gateway to send players to")
-        return gateways[0].url
+        """HAProxy in front of the gateway replicas when it runs, else the one gateway."""
+        return self.stack.player_url
 
     def chaos_context(self, guard: TargetGuard) -> ChaosContext:
         return ChaosContext.for_platform(
@@ -128,10 +127,13 @@ class BundledPlatform:
         )
 
     def scrape_targets(self) -> list[ScrapeTarget]:
-        return [
+        targets = [
             ScrapeTarget(r.spec.name, r.url, r.process.name if r.spec.replicas > 1 else None)
             for r in self.stack.replicas
         ]
+        if self.stack.balancer is not None:  # its Prometheus exporter: up/down, queue, retries
+            targets.append(ScrapeTarget("haproxy", self.stack.balancer.stats_url))
+        return targets
 
     def watched_processes(self) -> list[WatchedProcess]:
         state = self.stack.state
@@ -139,6 +141,8 @@ class BundledPlatform:
             return []
         watched = [WatchedProcess(s.service, s.ref()) for s in state.services]
         watched += [WatchedProcess(b.kind, b.ref()) for b in state.backing]
+        if state.balancer is not None:
+            watched.append(WatchedProcess("haproxy", state.balancer.ref()))
         return watched
 
     def tick(self) -> None:
@@ -178,11 +182,13 @@ class BundledPlatform:
             self.tick()
             time.sleep(0.1)
         dsn = self.stack.postgres.dsn
-        entries = export_ledger(dsn, run_dir)
+        ledger = ledger_table(dsn)
+        write_ledger(run_dir, ledger)
+        entries = ledger.num_rows
         if self.stack.redis is not None:
-            export_payments(self.stack.redis.url, run_dir)
+            write_payments(run_dir, payments_table(self.stack.redis.url))
         report = audit_sync(dsn)
-        (run_dir / AUDIT_FILE).write_text(json.dumps(report.model_dump(), indent=2))
+        write_audit(run_dir, report.model_dump())
         verdict = "clean" if report.ok else "DISCREPANCIES"
         self.say(f"wallet audit: {verdict} ({entries:,} ledger entries)")
 

@@ -1,9 +1,9 @@
-"""The run directory: created first, ``meta.json`` written before anything can fail, so
-that a crash still leaves a directory ``spikekit report`` can read (judged as aborted)."""
+"""The run's side of the run directory: created first, ``meta.json`` written before
+anything can fail, so that a crash still leaves a directory ``spikekit report`` can read
+(judged as aborted). The files and their formats are :mod:`spikekit.rundir`'s."""
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import socket
@@ -13,17 +13,18 @@ from pathlib import Path
 import psutil
 
 from spikekit import __version__
-from spikekit.analysis.rundir import META, SCENARIO, Machine, RunMeta
+from spikekit.rundir import meta as meta_file
+from spikekit.rundir.layout import FORMAT_VERSION, SPACE_RESERVE
+from spikekit.rundir.meta import IN_PROGRESS, Machine, RunMeta
 from spikekit.scenarios import Scenario, dump_scenario
 from spikekit.scenarios.target import PlatformTarget
 
-FORMAT_VERSION = 1
-IN_PROGRESS = "the run did not finish (crash or kill): see journal.jsonl"
+__all__ = ["IN_PROGRESS", "create", "machine", "release_space", "reserve_space", "write_meta"]
 #: Space held in the run folder for its last words, freed when its disk fills up: a little
 #: for the journal at once (to say what happened), the rest once the platform has stopped
 #: (``meta.json``, the rebuilt per-second files, the report).
 RESERVES = {"journal": 256 << 10, "report": 4 << 20}
-RESERVE = ".space-reserve-{}"
+RESERVE = SPACE_RESERVE
 
 
 def reserve_space(run_dir: Path) -> bool:
@@ -64,7 +65,7 @@ def create(out: Path, scenario: Scenario) -> Path:
         suffix += 1
         run_dir = out / f"{stamp}-{scenario.name}-{suffix}"
     run_dir.mkdir(parents=True)
-    (run_dir / SCENARIO).write_text(dump_scenario(scenario), encoding="utf-8")
+    meta_file.write_scenario(run_dir, dump_scenario(scenario))
     return run_dir
 
 
@@ -93,8 +94,5 @@ def write_meta(
         spikekit_version=__version__,
         machine=machine(),
     )
-    path = run_dir / META
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(meta.model_dump(), indent=2), encoding="utf-8")
-    tmp.replace(path)
+    meta_file.write_meta(run_dir, meta)
     return meta

@@ -14,6 +14,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from spikekit.errors import SpikekitError
 from spikekit.scenarios.durations import Duration, format_duration
 from spikekit.scenarios.faults import Fault
 from spikekit.scenarios.personas import GameFocus, Impatience, PersonaMix, ThinkTime
@@ -28,7 +29,7 @@ _ENDPOINT = re.compile(r"^(\*|(GET|POST|PUT|PATCH|DELETE|HEAD) /\S*)$")
 _ENDPOINT_EXPECTED = "'*' or 'METHOD /path' such as 'POST /api/login'"
 
 
-class ConsistencyError(ValueError):
+class ConsistencyError(SpikekitError, ValueError):  # a ValueError for pydantic
     """Problems found across fields, each with the path it concerns (relative to the model)."""
 
     def __init__(self, problems: list[tuple[FieldPath, str]]) -> None:

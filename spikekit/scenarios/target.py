@@ -43,9 +43,13 @@ class PlatformTarget(_Model):
     profile: Profile = Field(
         default=Profile.RESILIENT, description="resilient (defences on) or fragile (off)."
     )
-    replicas: dict[Service, Annotated[int, Field(ge=1, le=32)]] = Field(
+    replicas: dict[Service, Annotated[int, Field(ge=1, le=16)]] = Field(
         default_factory=dict,
-        description="Processes per service, e.g. {gateway: 2}; unnamed services run one.",
+        description=(
+            "Processes per service (1..16), e.g. {gateway: 3, auth: 2}; unnamed services run "
+            "their default. Gateway replicas run behind HAProxy (health-checked); the other "
+            "services' callers balance over their replicas themselves."
+        ),
     )
 
     def replicas_of(self, service: Service) -> int:

@@ -19,6 +19,7 @@ class Alias:
     target: str
     relabel: Callable[[str, LabelKey], LabelKey]
     transform: Callable[[float], float] = float
+    keep: Callable[[LabelKey], bool] = lambda _: True  # which label sets of the source
 
 
 def _rename(old: str, new: str) -> Callable[[str, LabelKey], LabelKey]:
@@ -46,6 +47,18 @@ def _per_provider(_: str, key: LabelKey) -> LabelKey:
     return tuple((k, v) for k, v in key if k == "provider")
 
 
+def _balancer(_: str, key: LabelKey) -> LabelKey:
+    """HAProxy's ``proxy`` (and ``server``) as ``backend`` (and ``server``)."""
+    return tuple(sorted(("backend" if k == "proxy" else k, v) for k, v in key if k != "state"))
+
+
+def _checked_server_up(key: LabelKey) -> bool:
+    """``haproxy_server_status{state="UP"}`` of a health-checked server (not a fail-open
+    backup, see reference_platform/haproxy.py)."""
+    labels = dict(key)
+    return labels.get("state") == "UP" and not labels.get("server", "").endswith("-failopen")
+
+
 _OP = _rename("operation", "op")
 ALIASES: tuple[Alias, ...] = (
     Alias("wallet_transaction_duration_p95_ms", "wallet_tx_latency_p95_ms", _OP),
@@ -56,6 +69,14 @@ ALIASES: tuple[Alias, ...] = (
     Alias("reporting_lag_entries", "stream_lag", _stream("wallet.events")),
     Alias("router_breaker_state", "breaker_state", _per_provider),
     Alias("router_provider_health_error_rate", "provider_health", _per_provider, lambda v: 1.0 - v),
+    # HAProxy's Prometheus exporter (service "haproxy"): the load balancer's view of replicas
+    Alias("haproxy_backend_active_servers", "lb_servers_up", _balancer),
+    Alias("haproxy_server_status", "lb_server_up", _balancer, keep=_checked_server_up),
+    Alias("haproxy_backend_current_queue", "lb_queue", _balancer),
+    Alias("haproxy_backend_current_sessions", "lb_sessions", _balancer),
+    Alias("haproxy_backend_retry_warnings_per_s", "lb_retries_per_s", _balancer),
+    Alias("haproxy_backend_redispatch_warnings_per_s", "lb_redispatches_per_s", _balancer),
+    Alias("haproxy_backend_connection_errors_per_s", "lb_connection_errors_per_s", _balancer),
 )
 
 _SUFFIX_ALIASES = {"_db_pool_in_use": "db_pool_in_use", "_db_pool_size": "db_pool_size"}
@@ -66,7 +87,7 @@ def aliases_for(
 ) -> Iterator[tuple[str, LabelKey, float]]:
     """The analysis names (and values) under which a recorded row also appears."""
     for alias in ALIASES:
-        if alias.source == metric:
+        if alias.source == metric and alias.keep(key):
             yield alias.target, alias.relabel(service, key), alias.transform(value)
     for suffix, target in _SUFFIX_ALIASES.items():
         if metric.endswith(suffix) and metric != target:

@@ -2,10 +2,10 @@
 
 Runs on its own thread in the orchestrating process (no gevent here) and
 writes ``platform_metrics.parquet`` in the long format of docs/run-directory.md:
-``t, service, metric, labels, value``. Every ``flush_every_s`` seconds the rows so far
-go to a closed part file under ``platform_metrics.parts/``, so that a run killed
-mid-way keeps its metrics up to the last flush (:func:`merge_parts`, which ``spikekit
-report`` uses on a killed run); :meth:`stop` merges the parts into the one file.
+``t, service, metric, labels, value`` (the file, its part files and their recovery are
+:mod:`spikekit.rundir.metrics`'s). Every ``flush_every_s`` seconds the rows so far go to a
+closed part file under ``platform_metrics.parts/``, so that a run killed mid-way keeps its
+metrics up to the last flush; :meth:`stop` merges the parts into the one file.
 A target that does not answer in time gets ``up = 0`` for that second. A part that cannot
 be written (disk full) keeps its rows in memory for the next flush; :attr:`write_error`
 says what failed, and :meth:`stop` never raises for it (the parts written so far stay).
@@ -13,7 +13,6 @@ says what failed, and :meth:`stop` never raises for it (the parts written so far
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
 from collections.abc import Sequence
@@ -24,24 +23,15 @@ from pathlib import Path
 import httpx
 import psutil
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from spikekit.processes import ProcessRef
+from spikekit.rundir.layout import PLATFORM_METRICS, TMP, with_suffix
+from spikekit.rundir.metrics import METRICS_SCHEMA, merge_parts, metrics_path, parts_dir, write_part
 from spikekit.telemetry.aliases import aliases_for
 from spikekit.telemetry.prometheus import LabelKey, Snapshot, label_text, parse, per_second
 
-FILE_NAME = "platform_metrics.parquet"
-PARTS_DIR = "platform_metrics.parts"  # one closed parquet file per flush, until merged
-_PART = "part-{:06d}.parquet"
-SCHEMA = pa.schema(
-    [
-        ("t", pa.int64()),
-        ("service", pa.string()),
-        ("metric", pa.string()),
-        ("labels", pa.string()),
-        ("value", pa.float64()),
-    ]
-)
+SCHEMA = METRICS_SCHEMA
+__all__ = ["SCHEMA", "PlatformRecorder", "ScrapeTarget", "WatchedProcess", "merge_parts"]
 
 
 @dataclass(frozen=True)
@@ -76,8 +66,8 @@ class PlatformRecorder:
         timeout_s: float = 0.8,
         flush_every_s: int = 10,
     ) -> None:
-        self.path = run_dir / FILE_NAME
-        self.parts = run_dir / PARTS_DIR
+        self.path = metrics_path(run_dir)
+        self.parts = parts_dir(run_dir)
         self.targets = list(targets)
         self.processes = list(processes)
         self.started_at = started_at if started_at is not None else time.time()
@@ -116,12 +106,12 @@ class PlatformRecorder:
                     merge_parts(self.parts, self.path)
                 except OSError as error:
                     self._failed(error)
-                    self.path.with_name(self.path.name + ".tmp").unlink(missing_ok=True)
+                    with_suffix(self.path, TMP).unlink(missing_ok=True)
             self._started = False
 
     def _failed(self, error: OSError) -> None:
         self.write_error = self.write_error or (
-            f"cannot write {FILE_NAME}: {error.strerror or error}"
+            f"cannot write {PLATFORM_METRICS}: {error.strerror or error}"
         )
 
     def __enter__(self) -> PlatformRecorder:
@@ -206,35 +196,10 @@ class PlatformRecorder:
         rows, self._rows = self._rows, []
         columns = list(zip(*rows, strict=True))
         table = pa.Table.from_arrays([pa.array(c) for c in columns], schema=SCHEMA)
-        path = self.parts / _PART.format(self._parts_written + 1)
         try:
-            _write_atomically(table, path)
+            write_part(self.parts, self._parts_written + 1, table)
         except OSError as error:
             self._rows = rows + self._rows  # tried again at the next flush
-            path.with_name(path.name + ".tmp").unlink(missing_ok=True)
             self._failed(error)
             return
         self._parts_written += 1
-
-
-def _write_atomically(table: pa.Table, path: Path) -> None:
-    """Under its name only once complete: a kill leaves a ``.tmp`` file, never a torn part."""
-    tmp = path.with_name(path.name + ".tmp")
-    pq.write_table(table, tmp)
-    tmp.replace(path)
-
-
-def merge_parts(parts: Path, target: Path) -> int:
-    """Write the part files under ``parts`` into ``target`` in order, then remove ``parts``.
-
-    Returns the number of parts merged; with none, ``target`` is an empty table (the
-    schema, no rows).
-    """
-    files = sorted(parts.glob("part-*.parquet")) if parts.is_dir() else []
-    tmp = target.with_name(target.name + ".tmp")
-    with pq.ParquetWriter(tmp, SCHEMA) as writer:
-        for part in files:
-            writer.write_table(pq.read_table(part, schema=SCHEMA))
-    tmp.replace(target)
-    shutil.rmtree(parts, ignore_errors=True)
-    return len(files)

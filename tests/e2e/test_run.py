@@ -14,9 +14,9 @@ from pathlib import Path
 import psutil
 import yaml
 
-from spikekit.chaos.toxiproxy import ToxiproxyClient
 from spikekit.processes import ProcessRef
 from spikekit.reference_platform import state as state_file
+from spikekit.toxiproxy.client import ToxiproxyClient
 from tests.conftest import require_toxiproxy
 from tests.e2e.helpers import alive_after, spikekit
 

@@ -13,8 +13,8 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from spikekit.chaos.toxiproxy import RemovalOutcome, ToxicType, ToxiproxyClient
 from spikekit.errors import ToxiproxyError
+from spikekit.toxiproxy.client import RemovalOutcome, ToxicType, ToxiproxyClient
 
 Handler = Callable[[httpx.Request], httpx.Response]
 

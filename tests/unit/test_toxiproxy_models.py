@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from spikekit.chaos.toxiproxy import Proxy, ProxySpec, Stream, Toxic, ToxicType
-from spikekit.chaos.toxiproxy_server import find_toxiproxy_server
+from spikekit.toxiproxy.client import Proxy, ProxySpec, Stream, Toxic, ToxicType
+from spikekit.toxiproxy.server import find_toxiproxy_server
 
 # What toxiproxy-server 2.12 answers for GET /proxies/pg (captured from the real server).
 SERVER_PROXY = {

@@ -1,10 +1,12 @@
 """The FastAPI side of :mod:`.service_auth`: a router dependency that checks the caller.
 
 A service puts :func:`authenticated_caller` on the router of its internal money API
-(``APIRouter(dependencies=[CALLER_CHECK])``) and its :class:`~.service_auth.Verifier`
-in ``app.state.verifier``. The dependency runs before the route's own parameters and
-before any money moves; it answers 401 or 403 in the service's error format
-(:class:`~.errors.ApiError`), and the three headers appear in the OpenAPI schema.
+(``APIRouter(dependencies=[CALLER_CHECK])``, the wallet's player API and payments) or on
+each signed route (``@router.post(..., dependencies=[CALLER_CHECK])``, the router's, the
+studios' and auth's) and its :class:`~.service_auth.Verifier` in ``app.state.verifier``.
+The dependency runs before the route's own parameters and before any money moves; it
+answers 401 or 403 in the service's error format (:class:`~.errors.ApiError`), and the
+three headers appear in the OpenAPI schema.
 """
 
 from __future__ import annotations

@@ -25,6 +25,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, JsonValue
 from starlette.exceptions import HTTPException
 
+from spikekit.errors import SpikekitError
+
 E = TypeVar("E", bound=Exception)
 _HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
 
@@ -41,7 +43,7 @@ class ErrorResponse(BaseModel):
     error: ErrorDetail
 
 
-class ApiError(Exception):
+class ApiError(SpikekitError):
     """An error answer decided by a route, with optional headers (``Retry-After``)."""
 
     def __init__(

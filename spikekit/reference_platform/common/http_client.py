@@ -35,12 +35,13 @@ from urllib.parse import urlsplit
 
 import httptools
 
+from spikekit.errors import SpikekitError
 from spikekit.reference_platform.common.service_auth import Signer
 
 IDLE_MAX_S = 4.0  # below uvicorn's 5 s keep-alive timeout, so idle sockets are not raced
 
 
-class TransportError(Exception):
+class TransportError(SpikekitError):
     """No HTTP answer: the request failed below HTTP."""
 
     def __init__(self, url: str, reason: str) -> None:

@@ -11,16 +11,19 @@ signs every call it makes to a service that checks callers::
 ``TARGET`` is the path as sent on the request line (percent-encoded, with ``?query``
 when there is one), ``BODY`` the exact bytes sent. A signature is therefore good for
 one method, one path and one body, within :data:`MAX_SKEW_S` of its timestamp: it
-cannot be replayed on another operation, another player or later than the window; a
-replay within the window is the same idempotent call (every money call carries an
-idempotency key). The verifier holds a list of keys per caller (current first, then
-the previous one during a rotation) and only for the callers it accepts.
+cannot be replayed on another operation, another player or later than the window. A
+replay within the window is the same idempotent call at the wallet and payments (their
+money calls carry an idempotency key); a round has none, so there the window is the only
+bound (docs/security.md says why that is accepted). The verifier holds a list of keys
+per caller (current first, then the previous one during a rotation) and only for the
+callers it accepts.
 
 :data:`PERMISSIONS` is the matrix: a known caller with a valid signature on a route
 whose row does not list it gets 403; a missing, unknown, stale or wrong signature 401.
-The game providers are third parties with their own seamless-wallet scheme
-(``X-Wallet-Signature``, :mod:`spikekit.reference_platform.wallet.signing`), keyed
-per studio and bound to the studio's path, so they are not rows here.
+The studios' calls to the wallet are the third parties' own seamless-wallet scheme
+(``X-Wallet-Signature``, :mod:`spikekit.reference_platform.wallet.signing`), keyed per
+studio and bound to the studio's path, so they are not rows here; the router's calls to
+the studios' game API are (every studio process is the service :data:`PROVIDERS`).
 
 Exceptions::
 
@@ -41,6 +44,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
+from spikekit.errors import SpikekitError
+
 CALLER_HEADER: Final = "X-Spikekit-Caller"
 TIMESTAMP_HEADER: Final = "X-Spikekit-Timestamp"
 SIGNATURE_HEADER: Final = "X-Spikekit-Signature"
@@ -49,6 +54,9 @@ KEYS_FILE: Final = "keys.json"
 
 GATEWAY: Final = "gateway"
 PAYMENTS: Final = "payments"
+ROUTER: Final = "router"
+PROVIDERS: Final = "providers"  # the matrix's name for every studio process, provider-<studio>
+STUDIO_PREFIX: Final = "provider-"
 # processes that call as another service: the payments workers are the payments service
 CALLER_OF_SERVICE: Final = {"payments-worker": PAYMENTS}
 
@@ -69,7 +77,10 @@ def _row(service: str, method: str, path: str, *callers: str) -> Permission:
 
 # The call graph of the bundled platform. Players reach money only through the gateway,
 # which asks payments to move it; payments alone credits deposits and debits withdrawals.
+# Bets go gateway → router → a studio, which debits and credits the wallet as itself.
 PERMISSIONS: Final = (
+    _row("auth", "POST", "/register", GATEWAY),  # create credentials (an account)
+    _row("auth", "POST", "/login", GATEWAY),  # open a session; trusts X-Forwarded-For
     _row("wallet", "PUT", "/v1/players/{player_id}", GATEWAY),  # open an account (register)
     _row("wallet", "GET", "/v1/players/{player_id}/balance", GATEWAY),
     _row("wallet", "POST", "/v1/players/{player_id}/deposit", PAYMENTS),
@@ -78,6 +89,10 @@ PERMISSIONS: Final = (
     _row("payments", "GET", "/v1/deposits/{deposit_id}", GATEWAY),
     _row("payments", "POST", "/v1/withdrawals", GATEWAY),
     _row("payments", "GET", "/v1/withdrawals/{withdrawal_id}", GATEWAY),
+    _row("router", "POST", "/v1/launch", GATEWAY),  # a game session for any player
+    _row("router", "POST", "/v1/rounds", GATEWAY),  # a bet for any player
+    _row(PROVIDERS, "POST", "/v1/launch", ROUTER),
+    _row(PROVIDERS, "POST", "/v1/rounds", ROUTER),
 )
 
 _ALLOWED: Final = {(p.service, p.method, p.path): p.callers for p in PERMISSIONS}
@@ -88,9 +103,16 @@ def caller_of(service: str) -> str:
     return CALLER_OF_SERVICE.get(service, service)
 
 
+def role_of(service: str) -> str:
+    """The matrix's name of a called service: every studio, ``provider-<studio>``, is
+    :data:`PROVIDERS`."""
+    return PROVIDERS if service.startswith(STUDIO_PREFIX) else service
+
+
 def callers_of(service: str) -> frozenset[str]:
     """Every caller allowed some operation of ``service``: the keys its verifier gets."""
-    return frozenset(c for p in PERMISSIONS if p.service == service for c in p.callers)
+    role = role_of(service)
+    return frozenset(c for p in PERMISSIONS if p.service == role for c in p.callers)
 
 
 def services_called_by(caller: str) -> frozenset[str]:
@@ -102,7 +124,7 @@ def all_callers() -> frozenset[str]:
     return frozenset(c for p in PERMISSIONS for c in p.callers)
 
 
-class ServiceAuthError(Exception):
+class ServiceAuthError(SpikekitError):
     """A call refused by :class:`Verifier`; ``status`` is its HTTP status."""
 
     status = 401
@@ -199,7 +221,7 @@ class Verifier:
         raise Unauthenticated(self.service, f"wrong {SIGNATURE_HEADER}")
 
     def authorize(self, caller: str, method: str, route: str) -> None:
-        if caller not in _ALLOWED.get((self.service, method.upper(), route), ()):
+        if caller not in _ALLOWED.get((role_of(self.service), method.upper(), route), ()):
             raise Forbidden(self.service, f"{caller} may not {method.upper()} {route}")
 
 

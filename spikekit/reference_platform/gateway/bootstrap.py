@@ -2,9 +2,9 @@
 
 :func:`bootstrap` is pure wiring of given ports (unit tests pass fakes);
 :func:`connect` builds the real ones — one bounded connection pool per
-dependency over its ``SPIKEKIT_<DEP>_URLS`` (round robin; the wallet's and payments'
-sign every call with the gateway's key; without bulkheads the pools
-share one budget of connections), a Redis client with
+dependency over its ``SPIKEKIT_<DEP>_URLS`` (round robin; each signs its calls with the
+gateway's key, since every dependency has operations only the gateway may run; without
+bulkheads the pools share one budget of connections), a Redis client with
 a short timeout — and closes them on the way out. A dependency without URLs is
 :class:`~.adapters.clients.NotConfigured` (its routes answer 503), so a gateway
 started alone still serves ``/health``.
@@ -115,7 +115,7 @@ async def connect(settings: GatewaySettings, metrics: GatewayMetrics) -> AsyncIt
     # without bulkheads one dependency's slow calls take every connection from the others
     shared = None if policy.bulkheads else asyncio.Semaphore(settings.gateway_pool_size)
     signer = settings.signer()
-    signed = services_called_by(caller_of(settings.service))  # wallet and payments
+    signed = services_called_by(caller_of(settings.service))  # all four
     for name in ("auth", "wallet", "router", "payments"):
         urls = settings.base_urls(name)
         if urls:

@@ -20,6 +20,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from spikekit.errors import SpikekitError
+
 DEFAULT_RETRY_AFTER_S = 1
 MAX_RETRY_AFTER_S = 3600
 # the wallet's id pattern: player, session, payment ids, idempotency keys
@@ -29,7 +31,7 @@ _ID = re.compile(ID_PATTERN)
 _GAME = re.compile(GAME_PATTERN)
 
 
-class GatewayError(Exception):
+class GatewayError(SpikekitError):
     """An error answer: ``{"error": code, "detail": detail}`` with ``status``."""
 
     def __init__(

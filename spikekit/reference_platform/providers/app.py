@@ -1,8 +1,10 @@
 """A studio's ASGI app: the game API (launch, rounds) and the control API (faults).
 
 ``create_app()`` is the factory the supervisor runs, once per studio; the studio is
-``SPIKEKIT_SERVICE`` minus ``provider-``. See docs/providers.md and
-docs/provider-control-api.md.
+``SPIKEKIT_SERVICE`` minus ``provider-``. Launches and rounds are for the router only,
+signed with its key (``X-Spikekit-*``,
+:mod:`~spikekit.reference_platform.common.service_auth`); the game list, the control API
+and ``/health`` are not signed. See docs/providers.md and docs/provider-control-api.md.
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 
+from spikekit.reference_platform.common.caller_auth import CALLER_CHECK
 from spikekit.reference_platform.common.errors import ApiError, install_error_handlers
 from spikekit.reference_platform.common.limits import BodyLimit
 from spikekit.reference_platform.common.service_app import service_app
 from spikekit.reference_platform.providers.bootstrap import Runtime, bootstrap
 from spikekit.reference_platform.providers.catalogue import GAMES, STUDIOS
-from spikekit.reference_platform.providers.errors import ERRORS
+from spikekit.reference_platform.providers.errors import ERRORS, SIGNED_ERRORS
 from spikekit.reference_platform.providers.faults import ActiveFault, Fault, Rejected
 from spikekit.reference_platform.providers.metrics import ProviderMetrics
 from spikekit.reference_platform.providers.rounds import RoundError
@@ -95,7 +98,9 @@ async def list_games(ctx: State) -> list[GameInfo]:
     ]
 
 
-@games.post("/launch", response_model=LaunchResponse, responses=ERRORS)
+@games.post(
+    "/launch", response_model=LaunchResponse, responses=SIGNED_ERRORS, dependencies=[CALLER_CHECK]
+)
 async def launch(body: LaunchRequest, ctx: State) -> LaunchResponse:
     """A game session for the player (stateless: any replica of the studio accepts it)."""
     runtime = ctx.ready()
@@ -109,7 +114,9 @@ async def launch(body: LaunchRequest, ctx: State) -> LaunchResponse:
     return LaunchResponse(session_id=session, game=body.game, provider=runtime.rounds.studio.name)
 
 
-@games.post("/rounds", response_model=RoundResponse, responses=ERRORS)
+@games.post(
+    "/rounds", response_model=RoundResponse, responses=SIGNED_ERRORS, dependencies=[CALLER_CHECK]
+)
 async def play(body: RoundRequest, ctx: State) -> RoundResponse:
     """One round: debit the bet, draw the outcome, credit the win (0 for a loss)."""
     runtime = ctx.ready()
@@ -213,11 +220,13 @@ def create_app(settings: ProviderSettings | None = None) -> FastAPI:
         f"spikekit provider {studio}",
         {},
         lifespan=lifespan,
-        description=f"The simulated game studio {studio!r}: game API and control API.",
+        description=f"The simulated game studio {studio!r}: game API (launches and rounds "
+        "signed by the router, X-Spikekit-*) and control API.",
     )
     ctx = ProviderState(settings, ProviderMetrics(base))
     holder.append(ctx)
     app.state.provider = ctx
+    app.state.verifier = settings.verifier()
     install_error_handlers(app)
     app.include_router(games)
     app.include_router(control)

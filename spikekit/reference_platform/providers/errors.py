@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from spikekit.reference_platform.common.caller_auth import AUTH_ERRORS
 from spikekit.reference_platform.common.errors import openapi_errors
 
 ERRORS: dict[int | str, dict[str, Any]] = openapi_errors(
@@ -23,3 +24,16 @@ ERRORS: dict[int | str, dict[str, Any]] = openapi_errors(
         504: "held by a lost hang (fault) for 10 minutes, never played",
     }
 )
+
+# launches and rounds: signed by the calling service (the gateway at the router, the
+# router at a studio); a studio's 401 is also its answer to a session it did not issue
+SIGNED_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    **AUTH_ERRORS,
+    **openapi_errors(
+        {
+            401: "missing, unknown, stale or wrong caller signature (X-Spikekit-*); at a "
+            "studio also a session id not issued for this player and game",
+        }
+    ),
+}

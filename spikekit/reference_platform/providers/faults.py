@@ -23,6 +23,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from spikekit.errors import SpikekitError
 from spikekit.reference_platform.common.clock import MONOTONIC, Clock, wait_event
 from spikekit.reference_platform.providers.domain import TokenBucket
 
@@ -139,7 +140,7 @@ class FaultTable:
         return [f for f in self._faults.values() if provider is None or f.provider == provider]
 
 
-class Rejected(Exception):
+class Rejected(SpikekitError):
     """A request refused at the door: ``status`` with ``Retry-After`` when given."""
 
     def __init__(self, status: int, code: str, message: str, retry_after: int | None) -> None:

@@ -24,6 +24,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from spikekit.errors import SpikekitError
 from spikekit.reference_platform.common.tasks import stop_task
 from spikekit.reference_platform.providers.catalogue import Game, Studio, games_of
 from spikekit.reference_platform.providers.domain import (
@@ -42,7 +43,7 @@ from spikekit.reference_platform.providers.wallet_client import (
 )
 
 
-class RoundError(Exception):
+class RoundError(SpikekitError):
     status = 400
     code = "ROUND_ERROR"
 

@@ -21,6 +21,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from spikekit.errors import SpikekitError
 from spikekit.reference_platform.common.http_client import (
     HttpPool,
     HttpResponse,
@@ -31,7 +32,7 @@ from spikekit.reference_platform.providers.metrics import ProviderMetrics
 from spikekit.reference_platform.wallet.signing import signed_headers
 
 
-class WalletCallError(Exception):
+class WalletCallError(SpikekitError):
     """A wallet call without a business answer."""
 
 

@@ -1,5 +1,7 @@
 """The router's ASGI app: launches and rounds for the gateway, the game list, provider state.
 
+Launches and rounds are for the gateway only, signed with its key (``X-Spikekit-*``,
+:mod:`~spikekit.reference_platform.common.service_auth`): they bet for any player id.
 ``create_app()`` is the factory the supervisor runs. See docs/router-api.md.
 """
 
@@ -14,12 +16,13 @@ import redis.asyncio as aioredis
 from fastapi import APIRouter, Depends, FastAPI, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from spikekit.reference_platform.common.caller_auth import CALLER_CHECK
 from spikekit.reference_platform.common.checks import Check, redis_check
 from spikekit.reference_platform.common.errors import ApiError, install_error_handlers
 from spikekit.reference_platform.common.limits import BodyLimit
 from spikekit.reference_platform.common.service_app import service_app
 from spikekit.reference_platform.providers.catalogue import GAMES
-from spikekit.reference_platform.providers.errors import ERRORS
+from spikekit.reference_platform.providers.errors import SIGNED_ERRORS
 from spikekit.reference_platform.providers.schemas import (
     Bet,
     GameId,
@@ -90,7 +93,9 @@ def _error(error: RouterError) -> ApiError:
     return ApiError(error.status, error.code, str(error), headers)
 
 
-@routes.post("/launch", response_model=LaunchResponse, responses=ERRORS)
+@routes.post(
+    "/launch", response_model=LaunchResponse, responses=SIGNED_ERRORS, dependencies=[CALLER_CHECK]
+)
 async def launch(body: LaunchBody, ctx: State) -> dict[str, Any]:
     """A game session at a studio offering the game (failover when one is down)."""
     try:
@@ -99,7 +104,9 @@ async def launch(body: LaunchBody, ctx: State) -> dict[str, Any]:
         raise _error(error) from error
 
 
-@routes.post("/rounds", response_model=RoutedRound, responses=ERRORS)
+@routes.post(
+    "/rounds", response_model=RoutedRound, responses=SIGNED_ERRORS, dependencies=[CALLER_CHECK]
+)
 async def play(body: RoundBody, ctx: State) -> dict[str, Any]:
     """A round at the session's studio, or another one offering the game when it is down."""
     try:
@@ -176,11 +183,14 @@ def create_app(settings: RouterSettings | None = None) -> FastAPI:
         "spikekit game router",
         checks,
         lifespan=lifespan,
-        description="Routes launches and rounds to game studios; see docs/router-api.md.",
+        description="Routes launches and rounds to game studios; launches and rounds are "
+        "for the gateway only, signed with its key (X-Spikekit-*). See docs/router-api.md "
+        "and docs/security.md.",
     )
     ctx = RouterState(settings, RouterMetrics(base))
     holder.append(ctx)
     app.state.router = ctx
+    app.state.verifier = settings.verifier()
     install_error_handlers(app)
     app.include_router(routes)
     app.add_middleware(BodyLimit, max_bytes=settings.router_max_body_bytes)

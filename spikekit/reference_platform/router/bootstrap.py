@@ -1,4 +1,8 @@
-"""Wire the router: settings → Redis, health board, breakers, one client per studio."""
+"""Wire the router: settings → Redis, health board, breakers, one client per studio.
+
+Every call to a studio is signed with the router's key (``SPIKEKIT_CALLER_KEY``): the
+studios' launches and rounds accept no other caller (docs/security.md).
+"""
 
 from __future__ import annotations
 
@@ -78,8 +82,9 @@ def bootstrap(settings: RouterSettings, metrics: RouterMetrics | None = None) ->
     )
     pools: list[HttpPool] = []
     clients: dict[str, ProviderClient] = {}
+    signer = settings.signer()
     for studio, urls in studios.items():
-        pool = HttpPool(urls, size=settings.router_pool)
+        pool = HttpPool(urls, size=settings.router_pool, signer=signer)
         pools.append(pool)
         clients[studio] = ProviderClient(studio, pool, mechanisms, breakers, budget, board, metrics)
         on_state(studio, 0)

@@ -24,11 +24,13 @@ from purgatory.service._async.circuitbreaker import AsyncCircuitBreaker
 from purgatory.service._async.repository import AsyncRedisRepository
 from redis.exceptions import RedisError
 
+from spikekit.errors import SpikekitError
+
 STATE_VALUES = {"closed": 0, "half-opened": 1, "opened": 2}
 PREFIX = "spikekit-router-"
 
 
-class BreakerOpen(Exception):
+class BreakerOpen(SpikekitError):
     def __init__(self, studio: str) -> None:
         self.studio = studio
         super().__init__(f"the circuit breaker of {studio} is open")

@@ -18,6 +18,7 @@ import time
 
 from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt, wait_random
 
+from spikekit.errors import SpikekitError
 from spikekit.reference_platform.common.http_client import (
     ConnectFailed,
     HttpPool,
@@ -32,7 +33,7 @@ from spikekit.reference_platform.router.metrics import RouterMetrics
 from spikekit.reference_platform.router.settings import Mechanisms
 
 
-class ProviderFailed(Exception):
+class ProviderFailed(SpikekitError):
     def __init__(
         self, studio: str, reason: str, retry_after: str | None = None, *, ambiguous: bool
     ) -> None:

@@ -8,6 +8,7 @@ Errors::
 
     RouterError                 status and code of the answer
     ├── (402/404/409/422)       the studio's answer about the request, passed on
+    ├── (502 CALLER_REFUSED)    the studio refused the router's signature (its key)
     └── NoProvider              503: no studio could serve it
 """
 
@@ -19,6 +20,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from spikekit.errors import SpikekitError
 from spikekit.reference_platform.common.http_client import HttpResponse
 from spikekit.reference_platform.providers.catalogue import GAMES
 from spikekit.reference_platform.router.breakers import BreakerOpen
@@ -29,7 +31,7 @@ from spikekit.reference_platform.router.provider_client import ProviderClient, P
 from spikekit.reference_platform.router.settings import Mechanisms
 
 
-class RouterError(Exception):
+class RouterError(SpikekitError):
     def __init__(
         self, status: int, code: str, message: str, retry_after: str | None = None
     ) -> None:
@@ -152,5 +154,10 @@ def _answer(response: HttpResponse) -> dict[str, Any]:
         return payload
     detail = payload.get("error") or {}
     code = str(detail.get("code", "PROVIDER_ERROR"))
+    if code in _CALLER_REFUSED:  # the router's own key: a configuration error, nothing moved
+        raise RouterError(502, "CALLER_REFUSED", f"the studio refused the router: {code}")
     status = 409 if response.status == 401 else response.status  # 401 is the players' auth
     raise RouterError(status, code, str(detail.get("message", "")))
+
+
+_CALLER_REFUSED = frozenset({"UNAUTHENTICATED", "FORBIDDEN"})  # common/caller_auth.py

@@ -2,7 +2,9 @@
 
 Each test module gets its own database on the shared server; each test starts
 with an empty Redis database number of its own (other modules share the server).
-The argon2 cost is lowered to about a millisecond unless a test says otherwise.
+The argon2 cost is lowered to about a millisecond unless a test says otherwise. The
+app accepts :data:`GATEWAY_KEY` and the client signs with it, as the gateway does
+(register and login are for the gateway only).
 """
 
 from __future__ import annotations
@@ -19,12 +21,15 @@ import redis
 
 from spikekit.reference_platform.auth.entrypoints.app import create_app
 from spikekit.reference_platform.auth.settings import AuthSettings
+from spikekit.reference_platform.common.service_auth import GATEWAY, Signer
+from spikekit.reference_platform.common.signed_httpx import SignedAuth
 from spikekit.reference_platform.postgres import PostgresServer
 from spikekit.reference_platform.redis_server import RedisServer
 
 REDIS_DB = 11
 MakeSettings = Callable[..., AuthSettings]
 CHEAP = {"auth_argon2_time_cost": 1, "auth_argon2_memory_kib": 1024, "auth_argon2_parallelism": 1}
+GATEWAY_KEY = "gateway-test-key"
 
 
 async def _admin(dsn: str, statement: str) -> None:
@@ -69,6 +74,7 @@ def make_settings(auth_dsn: str, auth_redis: str) -> MakeSettings:
             "redis_url": auth_redis,
             "profile": "resilient",
             "auth_gauge_interval_s": 0.05,
+            "caller_keys": {GATEWAY: [GATEWAY_KEY]},
             **CHEAP,
             **overrides,
         }
@@ -79,11 +85,15 @@ def make_settings(auth_dsn: str, auth_redis: str) -> MakeSettings:
 
 @asynccontextmanager
 async def serve(settings: AuthSettings) -> AsyncIterator[httpx.AsyncClient]:
-    """The app with its lifespan running, and a client that talks to it in-process."""
+    """The app with its lifespan running, and a client that talks to it in-process, signing
+    as the gateway."""
     app = create_app(settings)
+    auth = SignedAuth(Signer(GATEWAY, GATEWAY_KEY))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, client=("192.0.2.10", 40000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://auth") as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://auth", auth=auth
+        ) as client:
             yield client
 
 

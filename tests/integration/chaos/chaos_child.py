@@ -10,10 +10,10 @@ import sys
 from pathlib import Path
 
 from spikekit.chaos.context import ChaosContext
-from spikekit.chaos.journal import Journal
 from spikekit.chaos.registry import build_fault
 from spikekit.chaos.run import ChaosRun
 from spikekit.chaos.schedule import MonotonicClock, ScheduledFault, Scheduler
+from spikekit.rundir.journal import Journal
 from spikekit.scenarios.faults import NetworkLatency
 
 

@@ -12,14 +12,14 @@ import pytest
 from typer.testing import CliRunner
 
 from spikekit.chaos.context import ChaosContext
-from spikekit.chaos.journal import FaultInjected, FaultReverted, Journal, read_journal
 from spikekit.chaos.registry import build_fault
 from spikekit.chaos.run import ChaosRun
 from spikekit.chaos.schedule import MonotonicClock, ScheduledFault, Scheduler
-from spikekit.chaos.toxiproxy import ToxiproxyClient
 from spikekit.cli import chaos as chaos_cli
 from spikekit.reference_platform.state import StackState
+from spikekit.rundir.journal import FaultInjected, FaultReverted, Journal, read_journal
 from spikekit.scenarios.faults import NetworkLatency
+from spikekit.toxiproxy.client import ToxiproxyClient
 
 LINKS = ["gateway-postgres", "gateway-postgres", "gateway-redis"]
 REPO = Path(__file__).resolve().parents[3]

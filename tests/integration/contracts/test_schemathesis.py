@@ -52,7 +52,7 @@ from schemathesis.checks import (
 from schemathesis.core.result import Err, Ok
 
 from spikekit.reference_platform.auth.domain import seed_password, seed_player_id, seed_username
-from spikekit.reference_platform.common.service_auth import GATEWAY, PAYMENTS, StackKeys
+from spikekit.reference_platform.common.service_auth import PERMISSIONS, StackKeys, role_of
 from spikekit.reference_platform.providers.catalogue import GAMES
 from spikekit.reference_platform.spec import ToxiproxyMode, default_stack
 from spikekit.reference_platform.supervisor import Stack
@@ -116,10 +116,22 @@ def _operations() -> list[Any]:
 OPERATIONS = _operations()
 
 
+def _caller_for(service: str, method: str, path: str) -> str | None:
+    """The caller the permission matrix allows for this request (None: an unsigned route)."""
+    role = role_of(service)
+    for permission in PERMISSIONS:
+        template = re.sub(r"\{[^/}]+\}", "[^/]+", permission.path)
+        if (permission.service, permission.method) == (role, method) and re.fullmatch(
+            template, path
+        ):
+            return min(permission.callers)
+    return None
+
+
 class SigningSession(requests.Session):
     """Signs as the platform's callers do, with the stack's keys: a wallet provider call as
-    the studio (HMAC of the exact body bytes), the wallet's player API and the payments API
-    as the service the permission matrix allows (docs/security.md)."""
+    the studio (HMAC of the exact body bytes), every route of the permission matrix as a
+    caller the matrix allows (docs/security.md)."""
 
     def __init__(self, keys: StackKeys, service: str) -> None:
         super().__init__()
@@ -134,11 +146,7 @@ class SigningSession(requests.Session):
         body = body.encode() if isinstance(body, str) else body
         if not isinstance(body, bytes):
             return super().send(request, **kwargs)
-        caller = None
-        if self.service == "payments":
-            caller = GATEWAY
-        elif self.service == "wallet" and path.startswith("/v1/players/"):
-            caller = PAYMENTS if path.endswith(("/deposit", "/withdraw")) else GATEWAY
+        caller = _caller_for(self.service, request.method or "", path)
         if secret is not None and self.service == "wallet":
             request.headers[SIGNATURE_HEADER] = sign(secret, body)
         elif caller is not None:
@@ -299,6 +307,10 @@ def test_no_generated_request_gets_a_server_error(
     seen = dict(sorted(statuses.items()))
     print(f"\n{service} {label}: {statuses.total()} requests, statuses {seen}")
     assert statuses.total() > 0
+    method, path = label.split(" ", 1)
+    if _caller_for(service, method, re.sub(r"\{[^/}]+\}", "x", path)) is not None:
+        # a signed route: the generated cases got past the signature check to the route
+        assert set(statuses) - {401}, f"every signed request was refused: {seen}"
 
 
 @pytest.mark.parametrize("service", SERVICES)

@@ -21,10 +21,10 @@ import httpx
 import pytest
 import redis
 
-from spikekit.chaos.toxiproxy import ToxiproxyClient
 from spikekit.reference_platform.spec import Profile, ServiceSpec, StackSpec, ToxiproxyMode
 from spikekit.reference_platform.state import StackState
 from spikekit.reference_platform.supervisor import Stack
+from spikekit.toxiproxy.client import ToxiproxyClient
 
 RP = "spikekit.reference_platform"
 PLAYERS = 40

@@ -13,8 +13,8 @@ import pytest
 
 from spikekit.load import LoadEvents, LoadOptions, LoadResult, LoadRunner, LoadStatus
 from spikekit.load import histograms as hdr
-from spikekit.load.recorder import SecondSummary
 from spikekit.processes import ProcessRef
+from spikekit.rundir.live import SecondSummary
 from tests.integration.load.conftest import FakeGateway, scenario_for
 
 CLOSED = {

@@ -11,10 +11,10 @@ import httpx
 import psutil
 import pytest
 
-from spikekit.chaos.toxiproxy import ToxiproxyClient
 from spikekit.errors import StackError
 from spikekit.reference_platform.spec import ServiceSpec, StackSpec, ToxiproxyMode
 from spikekit.reference_platform.supervisor import Stack
+from spikekit.toxiproxy.client import ToxiproxyClient
 from tests.conftest import require_toxiproxy
 
 GATEWAY = ServiceSpec(

@@ -14,7 +14,7 @@ import asyncpg
 import httpx
 import pytest
 
-from spikekit.reference_platform.common.service_auth import GATEWAY
+from spikekit.reference_platform.common.service_auth import GATEWAY, ROUTER
 from spikekit.reference_platform.common.signed_httpx import SignedAuth
 from spikekit.reference_platform.seed import SeedPlan, seed_accounts
 from spikekit.reference_platform.spec import Profile, ServiceSpec, StackSpec, ToxiproxyMode
@@ -67,6 +67,16 @@ class Platform:
     def provider(self, studio: str) -> str:
         return self.urls[f"provider-{studio}"]
 
+    @property
+    def as_gateway(self) -> SignedAuth:
+        """Signs a launch or a round at the router as the gateway does."""
+        return SignedAuth(self.stack.keys.signer(GATEWAY))
+
+    @property
+    def as_router(self) -> SignedAuth:
+        """Signs a launch or a round at a studio as the router does."""
+        return SignedAuth(self.stack.keys.signer(ROUTER))
+
     def rows(self, sql: str, *args: object) -> list[Any]:
         async def fetch() -> list[Any]:
             conn = await asyncpg.connect(self.dsn, timeout=10)
@@ -81,7 +91,7 @@ class Platform:
         answer = httpx.get(
             f"{self.urls['wallet']}/v1/players/{player}/balance",
             timeout=10,
-            auth=SignedAuth(self.stack.keys.signer(GATEWAY)),  # as the gateway reads it
+            auth=self.as_gateway,  # as the gateway reads it
         )
         answer.raise_for_status()
         return int(answer.json()["balance"])

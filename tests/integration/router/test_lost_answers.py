@@ -37,7 +37,12 @@ def play(platform: Platform, player: str) -> int | None:
     """The round's status, or None when no answer came within the client's timeout."""
     body = {**ROUND, "player_id": player}
     try:
-        answer = httpx.post(f"{platform.router}/v1/rounds", json=body, timeout=CLIENT_TIMEOUT_S)
+        answer = httpx.post(
+            f"{platform.router}/v1/rounds",
+            json=body,
+            timeout=CLIENT_TIMEOUT_S,
+            auth=platform.as_gateway,
+        )
     except httpx.TimeoutException:
         return None
     return answer.status_code

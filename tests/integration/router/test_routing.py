@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from spikekit.chaos.toxiproxy import ToxiproxyClient
 from spikekit.reference_platform.spec import Profile
+from spikekit.toxiproxy.client import ToxiproxyClient
 from tests.conftest import require_toxiproxy
 from tests.integration.router.conftest import BALANCE, Platform, start_platform, wait_for
 
@@ -24,13 +24,18 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
 
 def _round(platform: Platform, player: str, game: str, bet: int, **extra: str) -> httpx.Response:
     body = {"player_id": player, "game": game, "bet": bet, **extra}
-    return httpx.post(f"{platform.router}/v1/rounds", json=body, timeout=30)
+    return httpx.post(
+        f"{platform.router}/v1/rounds", json=body, timeout=30, auth=platform.as_gateway
+    )
 
 
 def test_a_round_debits_and_credits_exactly_once(platform: Platform) -> None:
     player = "p000001"
     launched = httpx.post(
-        f"{platform.router}/v1/launch", json={"player_id": player, "game": "gonzo-gold"}, timeout=10
+        f"{platform.router}/v1/launch",
+        json={"player_id": player, "game": "gonzo-gold"},
+        timeout=10,
+        auth=platform.as_gateway,
     )
     assert launched.status_code == 200, launched.text
     session = launched.json()
@@ -63,6 +68,7 @@ def test_bad_input_is_a_4xx_json_error(platform: Platform) -> None:
             content=b"{not json",
             timeout=10,
             headers={"Content-Type": "application/json"},
+            auth=platform.as_gateway,
         ),
         _round(platform, "p000002", "no-such-game", 100),
         _round(platform, "p000002", "gonzo-gold", 0),
@@ -70,8 +76,11 @@ def test_bad_input_is_a_4xx_json_error(platform: Platform) -> None:
             f"{router}/v1/rounds",
             json={"player_id": "p000002", "game": "gonzo-gold", "bet": 1.5},
             timeout=10,
+            auth=platform.as_gateway,
         ),
-        httpx.post(f"{router}/v1/rounds", content=b"x" * 100_000, timeout=10),
+        httpx.post(
+            f"{router}/v1/rounds", content=b"x" * 100_000, timeout=10, auth=platform.as_gateway
+        ),
         _round(platform, "p999999", "gonzo-gold", 100),
         _round(platform, "p000002", "gonzo-gold", 10_000_000),
     ]
@@ -98,6 +107,7 @@ def test_a_failing_studio_trips_its_breaker_fails_over_and_closes_after_recovery
             f"{aurora}/v1/launch",
             json={"player_id": "p000003", "game": "starburst-nova"},
             timeout=10,
+            auth=platform.as_router,
         )
         assert session.status_code == 503  # the studio itself is down
         answers = [_round(platform, "p000003", "starburst-nova", 100) for _ in range(12)]
@@ -107,6 +117,7 @@ def test_a_failing_studio_trips_its_breaker_fails_over_and_closes_after_recovery
             f"{platform.router}/v1/launch",
             json={"player_id": "p000003", "game": "starburst-nova"},
             timeout=10,
+            auth=platform.as_gateway,
         )
         assert launch.status_code == 200 and launch.json()["provider"] == "blitz"
         views = {v["provider"]: v for v in httpx.get(f"{platform.router}/v1/providers").json()}
@@ -142,7 +153,9 @@ def test_a_slow_wallet_link_is_retried_with_the_same_tx_id_and_rolled_back(
         toxiproxy.add_toxic("provider-blitz-wallet", "latency", {"latency": 1500}, name="slow")
         try:
             body = {"player_id": player, "game": "lightning-roulette-live", "bet": 500}
-            answer = httpx.post(f"{blitz}/v1/rounds", json=body, timeout=30)
+            answer = httpx.post(
+                f"{blitz}/v1/rounds", json=body, timeout=30, auth=platform.as_router
+            )
         finally:
             toxiproxy.remove_toxic("provider-blitz-wallet", "slow")
     assert answer.status_code == 503, answer.text

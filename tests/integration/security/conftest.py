@@ -1,5 +1,5 @@
-"""One real stack per profile — PostgreSQL, Redis, the wallet, payments and a worker —
-and what the security tests read from it."""
+"""One real stack per profile — PostgreSQL, Redis, the wallet, payments and a worker, auth,
+a studio and the router — and what the security tests read from it."""
 
 from __future__ import annotations
 
@@ -30,7 +30,20 @@ SERVICES = (
         app=f"{RP}.payments.entrypoints.worker:create_app",
         needs=("redis", "wallet"),
     ),
+    ServiceSpec(
+        name="auth", app=f"{RP}.auth.entrypoints.app:create_app", needs=("postgres", "redis")
+    ),
+    ServiceSpec(name="provider-aurora", app=f"{RP}.providers.app:create_app", needs=("wallet",)),
+    ServiceSpec(
+        name="router", app=f"{RP}.router.app:create_app", needs=("redis", "provider-aurora")
+    ),
 )
+# read by the children at spawn: no declined payment, cheap argon2 for registrations
+ENV = {
+    "SPIKEKIT_PAYMENTS_DECLINE_RATE": "0",
+    "SPIKEKIT_AUTH_ARGON2_TIME_COST": "1",
+    "SPIKEKIT_AUTH_ARGON2_MEMORY_KIB": "8192",
+}
 
 
 @dataclass
@@ -53,6 +66,15 @@ class Secured:
         rows = asyncio.run(_rows(self.dsn, "SELECT 'n', count(*) FROM wallet.ledger_entries"))
         return int(rows[0][1])
 
+    def usernames(self) -> set[str]:
+        """Every username with credentials at auth."""
+        rows = asyncio.run(_rows(self.dsn, "SELECT username, 0 FROM auth.credentials"))
+        return {name for name, _ in rows}
+
+    def sessions(self) -> int:
+        """Live sessions at auth (its Redis sorted set of session digests)."""
+        return int(self.redis.zcard("auth:sessions"))
+
 
 async def _rows(dsn: str, sql: str) -> list[tuple[str, int]]:
     conn = await asyncpg.connect(dsn, timeout=10)
@@ -71,7 +93,8 @@ def secured(
     spec = StackSpec(services=SERVICES, profile=profile, toxiproxy=ToxiproxyMode.OFF)
     stack = Stack(spec, tmp_path_factory.mktemp(f"security-{profile}") / "stack")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SPIKEKIT_PAYMENTS_DECLINE_RATE", "0")  # read by the children at spawn
+        for name, value in ENV.items():
+            patch.setenv(name, value)
         stack.start()
     try:
         state = stack.state

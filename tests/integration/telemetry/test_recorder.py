@@ -12,12 +12,8 @@ import pandas as pd
 
 from spikekit.reference_platform.spec import ServiceSpec, StackSpec, ToxiproxyMode
 from spikekit.reference_platform.supervisor import Stack
-from spikekit.telemetry.recorder import (
-    PARTS_DIR,
-    PlatformRecorder,
-    ScrapeTarget,
-    WatchedProcess,
-)
+from spikekit.rundir.layout import PLATFORM_METRICS_PARTS as PARTS_DIR
+from spikekit.telemetry.recorder import PlatformRecorder, ScrapeTarget, WatchedProcess
 
 GATEWAY = ServiceSpec(
     name="gateway", app="spikekit.reference_platform.gateway.app:create_app", needs=("redis",)

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from spikekit.chaos.toxiproxy import ToxiproxyClient
-from spikekit.chaos.toxiproxy_server import INSTALL_HINT, ToxiproxyServer, find_toxiproxy_server
+from spikekit.toxiproxy.client import ToxiproxyClient
+from spikekit.toxiproxy.server import INSTALL_HINT, ToxiproxyServer, find_toxiproxy_server
 
 
 @pytest.fixture(scope="session")

@@ -7,15 +7,15 @@ import time
 
 import pytest
 
-from spikekit.chaos.toxiproxy import (
+from spikekit.errors import ToxiproxyError
+from spikekit.toxiproxy.client import (
     ProxySpec,
     RemovalOutcome,
     Stream,
     ToxicType,
     ToxiproxyClient,
 )
-from spikekit.chaos.toxiproxy_server import free_port
-from spikekit.errors import ToxiproxyError
+from spikekit.toxiproxy.server import free_port
 from tests.integration.toxiproxy.helpers import round_trip
 
 pytestmark = pytest.mark.toxiproxy

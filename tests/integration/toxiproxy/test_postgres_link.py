@@ -8,8 +8,8 @@ import time
 import asyncpg
 import pytest
 
-from spikekit.chaos.toxiproxy import RemovalOutcome, ToxicType, ToxiproxyClient
 from spikekit.reference_platform.postgres import DATABASE, SUPERUSER, PostgresServer
+from spikekit.toxiproxy.client import RemovalOutcome, ToxicType, ToxiproxyClient
 
 pytestmark = pytest.mark.toxiproxy
 

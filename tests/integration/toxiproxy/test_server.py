@@ -13,9 +13,9 @@ from pathlib import Path
 import psutil
 import pytest
 
-from spikekit.chaos.toxiproxy import ToxiproxyClient
-from spikekit.chaos.toxiproxy_server import ToxiproxyServer
 from spikekit.errors import ServiceStartError
+from spikekit.toxiproxy.client import ToxiproxyClient
+from spikekit.toxiproxy.server import ToxiproxyServer
 
 pytestmark = pytest.mark.toxiproxy
 
@@ -57,7 +57,7 @@ def test_taken_port_is_a_start_error_naming_the_log(toxiproxy_binary: Path, tmp_
 _CHILD = """
 import sys, time
 from pathlib import Path
-from spikekit.chaos.toxiproxy_server import ToxiproxyServer
+from spikekit.toxiproxy.server import ToxiproxyServer
 server = ToxiproxyServer(Path(sys.argv[1]), log_file=Path(sys.argv[2])).start()
 print(server.pid, flush=True)
 time.sleep(60)

@@ -7,9 +7,10 @@ from pathlib import Path
 import pandas as pd
 
 from spikekit.analysis.audit import CheckStatus, audit_run
-from spikekit.analysis.rundir import LEDGER, load_run
+from spikekit.analysis.rundir import load_run
 from spikekit.analysis.synthetic import SyntheticRun, tx_id, write_synthetic_run
 from spikekit.analysis.verdict import Verdict
+from spikekit.rundir.layout import LEDGER
 
 from .conftest import Analyse
 

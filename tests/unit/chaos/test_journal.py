@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from spikekit.chaos.journal import (
+from spikekit.chaos.revert import active_faults
+from spikekit.errors import ChaosError
+from spikekit.rundir.journal import (
     FaultInjected,
     FaultPlanned,
     FaultReverted,
@@ -16,8 +18,6 @@ from spikekit.chaos.journal import (
     RunStarted,
     read_journal,
 )
-from spikekit.chaos.revert import active_faults
-from spikekit.errors import ChaosError
 
 IDS = {"fault": "network.latency", "target": "gateway-postgres"}
 

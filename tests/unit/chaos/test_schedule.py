@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from spikekit.chaos.journal import (
+from spikekit.chaos.schedule import InlineExecutor, ScheduledFault, Scheduler
+from spikekit.rundir.journal import (
     FaultError,
     FaultInjected,
     FaultPlanned,
     FaultReverted,
     JournalEvent,
 )
-from spikekit.chaos.schedule import InlineExecutor, ScheduledFault, Scheduler
 from tests.unit.chaos.fakes import FakeClock, FakeFault
 
 

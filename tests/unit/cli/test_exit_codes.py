@@ -14,9 +14,9 @@ import pytest
 from typer.testing import CliRunner
 
 from spikekit.analysis.synthetic import Disturbance, SyntheticRun, tx_id, write_synthetic_run
-from spikekit.chaos.journal import Journal, RunStarted
 from spikekit.cli.exit_codes import ExitCode
 from spikekit.cli.main import app
+from spikekit.rundir.journal import Journal, RunStarted
 
 runner = CliRunner()
 Setup = Callable[[Path], list[str]]

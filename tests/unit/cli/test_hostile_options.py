@@ -101,6 +101,9 @@ def bad_values(option: TyperOption, command: str) -> list[str] | None:
         return ["soon", "0s", "-5s"]
     if isinstance(rule, params.KeyValue):
         return ["novalue", "=5", *(["gateway=0", "gateway=two"] if rule.count else [])]
+    if isinstance(rule, params.Replicas):
+        over = f"gateway={rule.max + 1}"
+        return ["novalue", "=5", "gateway=0", "gateway=two", over, "nosuch=2", "gateway=2,"]
     if isinstance(rule, params.Workers):
         return ["0", "many", "-1"]
     if rule is None and descriptor.is_choice:

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from spikekit.load.acks import Ack, AckKind, AckLog, merge_ack_files, payment_ack, round_acks
+from spikekit.load.acks import payment_ack, round_acks
+from spikekit.rundir.acks import Ack, AckKind, AckLog, merge_ack_files
 
 ROUND = {
     "round_id": "r1",
@@ -71,7 +72,7 @@ def test_worker_files_merge_in_time_order_and_torn_lines_are_dropped(tmp_path: P
 def test_unanswered_requests_go_to_their_own_file() -> None:
     from pathlib import Path
 
-    from spikekit.load.acks import unacked_path
+    from spikekit.rundir.acks import unacked_path
 
     assert unacked_path(Path("/r/load/acks-worker-3.jsonl")) == Path(
         "/r/load/unacked-worker-3.jsonl"

@@ -14,7 +14,9 @@ import pytest
 from spikekit.load import histograms as hdr
 from spikekit.load.outputs import write_outputs
 from spikekit.load.protocol import EndpointSecond, WorkerSecond
-from spikekit.load.recorder import PlayersRow, Recorder, SecondSummary, tracking_error
+from spikekit.load.recorder import Recorder, tracking_error
+from spikekit.rundir.live import SecondSummary
+from spikekit.rundir.tables import PlayersRow
 
 LOGIN, ROUNDS = "POST /api/login", "POST /api/games/{game}/rounds"
 

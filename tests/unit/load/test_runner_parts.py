@@ -1,4 +1,5 @@
-"""The orchestrating side without processes: target safety, live tail, no gevent, CLI argv."""
+"""The orchestrating side without processes: target safety, no gevent, CLI argv (the live
+tail is tests/unit/rundir/test_live.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import pytest
 
 from spikekit.cli.worker import worker_argv
 from spikekit.errors import UnsafeTargetError
-from spikekit.load.runner import LiveTail
 from spikekit.load.target import check_target
 
 
@@ -24,17 +24,6 @@ def test_outside_targets_are_refused_unless_allowed() -> None:
     with pytest.raises(UnsafeTargetError, match=r"not on this machine \(127\.0\.0\.0/8\)"):
         check_target("http://10.1.2.3:8080")
     check_target("http://10.1.2.3:8080", allow_targets=("10.1.2.3",))
-
-
-def test_live_tail_returns_only_complete_lines(tmp_path: Path) -> None:
-    path = tmp_path / "live.jsonl"
-    tail = LiveTail(path)
-    assert tail.read() == []
-    path.write_text('{"event": "started", "started_at": 1}\n{"event": "sec')
-    assert tail.read() == [{"event": "started", "started_at": 1}]
-    with path.open("a") as handle:
-        handle.write('ond", "t": 0}\n')
-    assert tail.read() == [{"event": "second", "t": 0}]
 
 
 def test_the_orchestrating_side_never_imports_gevent_or_locust() -> None:

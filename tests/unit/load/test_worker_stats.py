@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 
 from spikekit.load import histograms as hdr
-from spikekit.load.acks import AckLog
 from spikekit.load.context import WorkerContext
 from spikekit.load.pacing import LATE_MS
 from spikekit.load.players import PlayerPicker
 from spikekit.load.protocol import SECOND_MESSAGE, WorkerSecond
 from spikekit.load.worker_stats import RawSampleLog, WorkerStats
+from spikekit.rundir.acks import AckLog
 from tests.unit.load.conftest import CLOSED, scenario
 
 T0 = 1_000.0

@@ -1,6 +1,7 @@
 """A studio's HTTP API in-process: the control API, and bad input answered with 4xx JSON.
 
-No wallet is needed: every request here is answered before a wallet call.
+No wallet is needed: every request here is answered before a wallet call. The client
+signs as the router (launches and rounds accept no other caller).
 """
 
 from __future__ import annotations
@@ -10,20 +11,30 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 
+from spikekit.reference_platform.common.service_auth import ROUTER, Signer
+from spikekit.reference_platform.common.signed_httpx import SignedAuth
 from spikekit.reference_platform.providers.app import create_app
 from spikekit.reference_platform.providers.settings import ProviderSettings
 
 Scenario = Callable[[httpx.AsyncClient], Awaitable[None]]
+ROUTER_KEY = "router-test-key"
 
 
 def _run(scenario: Scenario, studio: str = "cobalt") -> None:
-    settings = ProviderSettings(service=f"provider-{studio}", wallet_urls="http://127.0.0.1:9")
+    settings = ProviderSettings(
+        service=f"provider-{studio}",
+        wallet_urls="http://127.0.0.1:9",
+        caller_keys={ROUTER: [ROUTER_KEY]},
+    )
     app = create_app(settings)
+    auth = SignedAuth(Signer(ROUTER, ROUTER_KEY))
 
     async def main() -> None:
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://p") as client:
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://p", auth=auth
+            ) as client:
                 await scenario(client)
 
     asyncio.run(main())
@@ -112,3 +123,24 @@ def test_the_studio_lists_only_its_games() -> None:
         assert games and all("aurora" in g["providers"] for g in games)
 
     _run(scenario, "aurora")
+
+
+def test_launches_and_rounds_refuse_a_caller_that_is_not_the_router() -> None:
+    async def scenario(client: httpx.AsyncClient) -> None:
+        launch = {"player_id": "p1", "game": "aviator-sky"}
+        bodies = {"/v1/launch": launch, "/v1/rounds": {**launch, "bet": 100}}
+        refused = {
+            "none": None,  # auth=None: this request unsigned
+            "wrong key": SignedAuth(Signer(ROUTER, "not-the-key")),
+            "another service": SignedAuth(Signer("gateway", ROUTER_KEY)),
+        }
+        for name, auth in refused.items():
+            for path, body in bodies.items():
+                answer = await client.post(path, json=body, auth=auth)
+                assert answer.status_code == 401, (name, path, answer.text)
+                assert answer.json()["error"]["code"] == "UNAUTHENTICATED"
+        # checked before the body is validated: an invalid round unsigned is 401 too
+        assert (await client.post("/v1/rounds", json={"bet": -1}, auth=None)).status_code == 401
+        assert (await client.get("/v1/games", auth=None)).status_code == 200  # not signed
+
+    _run(scenario)

@@ -183,3 +183,31 @@ def test_the_fragile_router_replays_an_uncertain_round_elsewhere() -> None:
     router = Router({"aurora": aurora, "blitz": blitz}, mechanisms, board)  # type: ignore[dict-item]
     asyncio.run(router.play("p000001", "starburst-nova", 10, None))
     assert aurora.calls == [("rounds", True)] and blitz.calls == [("rounds", True)]
+
+
+class _AnsweringStudio:
+    """A studio client that answers one status and error code to everything."""
+
+    def __init__(self, status: int, code: str) -> None:
+        body = f'{{"error": {{"code": "{code}", "message": "m", "details": []}}}}'
+        self.response = HttpResponse(status, {}, body.encode())
+
+    async def post(
+        self, operation: str, path: str, body: bytes, *, idempotent: bool = True
+    ) -> HttpResponse:
+        return self.response
+
+
+def test_a_studio_refusing_the_routers_key_is_a_502_not_the_players_session() -> None:
+    mechanisms = RouterSettings(profile="resilient").mechanisms()
+    answers = {
+        ("UNAUTHENTICATED", 401): (502, "CALLER_REFUSED"),
+        ("FORBIDDEN", 403): (502, "CALLER_REFUSED"),
+        ("INVALID_SESSION", 401): (409, "INVALID_SESSION"),  # the player's, passed on
+    }
+    for (code, status), expected in answers.items():
+        studio = _AnsweringStudio(status, code)
+        router = Router({"aurora": studio}, mechanisms, HealthBoard("r", None, 1.0))  # type: ignore[dict-item]
+        with pytest.raises(RouterError) as caught:
+            asyncio.run(router.play("p000001", "gonzo-gold", 10, None))
+        assert (caught.value.status, caught.value.code) == expected

@@ -20,15 +20,23 @@ from spikekit.analysis.rundir import load_run
 from spikekit.cli.main import app
 from spikekit.errors import ConfigError
 from spikekit.reports.build import build_report
-from spikekit.run.rundir import IN_PROGRESS
-from spikekit.run.salvage import (
-    parse_live,
-    players_table,
-    salvage,
-    timeseries_table,
-)
-from spikekit.telemetry.recorder import PARTS_DIR
-from spikekit.telemetry.recorder import SCHEMA as METRICS
+from spikekit.run.salvage import salvage
+from spikekit.rundir import tables
+from spikekit.rundir.layout import PLATFORM_METRICS_PARTS as PARTS_DIR
+from spikekit.rundir.live import SecondSummary
+from spikekit.rundir.live import read_live as parse_live
+from spikekit.rundir.meta import IN_PROGRESS
+from spikekit.rundir.tables import METRICS_SCHEMA as METRICS
+
+
+def timeseries_table(seconds: tuple[SecondSummary, ...]) -> pa.Table:
+    """What salvage writes as ``timeseries.parquet`` from the ``second`` lines."""
+    return tables.timeseries_table(tables.rows_from_seconds(seconds).timeseries)
+
+
+def players_table(seconds: tuple[SecondSummary, ...]) -> pa.Table:
+    return tables.players_table(tables.rows_from_seconds(seconds).players)
+
 
 T0 = 1_800_000_000.0  # the load's t = 0
 LOGIN, LOBBY = "POST /api/login", "GET /api/lobby"
@@ -152,7 +160,9 @@ def test_parse_live_skips_a_torn_last_line_and_garbage() -> None:
 
 
 def test_parse_live_without_a_torn_line() -> None:
-    log = parse_live(live_text(2, torn=False) + json.dumps({"event": "ended"}) + "\n")
+    log = parse_live(
+        live_text(2, torn=False) + json.dumps({"event": "ended", "status": "completed"}) + "\n"
+    )
     assert not log.torn_last_line and log.ended and len(log.seconds) == 2
 
 

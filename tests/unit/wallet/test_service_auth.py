@@ -11,12 +11,16 @@ import pytest
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
+from spikekit.reference_platform.auth.entrypoints.app import create_app as auth_app
+from spikekit.reference_platform.auth.settings import AuthSettings
 from spikekit.reference_platform.common.service_auth import (
     CALLER_HEADER,
     GATEWAY,
     MAX_SKEW_S,
     PAYMENTS,
     PERMISSIONS,
+    PROVIDERS,
+    ROUTER,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     Forbidden,
@@ -32,6 +36,11 @@ from spikekit.reference_platform.gateway.bootstrap import connect
 from spikekit.reference_platform.gateway.settings import GatewaySettings
 from spikekit.reference_platform.payments.entrypoints.api import create_app as payments_app
 from spikekit.reference_platform.payments.settings import PaymentsSettings
+from spikekit.reference_platform.providers.app import create_app as provider_app
+from spikekit.reference_platform.providers.settings import ProviderSettings
+from spikekit.reference_platform.router.app import create_app as router_app
+from spikekit.reference_platform.router.bootstrap import bootstrap as router_bootstrap
+from spikekit.reference_platform.router.settings import RouterSettings
 from spikekit.reference_platform.spec import default_stack
 from spikekit.reference_platform.supervisor import Stack
 from spikekit.reference_platform.wallet.entrypoints.app import create_app as wallet_app
@@ -138,10 +147,31 @@ def test_the_matrix_follows_the_call_graph() -> None:
     assert allowed[("wallet", "POST", "/v1/players/{player_id}/withdraw")] == {PAYMENTS}
     assert allowed[("wallet", "PUT", "/v1/players/{player_id}")] == {GATEWAY}
     assert allowed[("payments", "POST", "/v1/deposits")] == {GATEWAY}
+    assert allowed[("auth", "POST", "/register")] == {GATEWAY}
+    assert allowed[("auth", "POST", "/login")] == {GATEWAY}
+    for path in ("/v1/launch", "/v1/rounds"):
+        assert allowed[("router", "POST", path)] == {GATEWAY}
+        assert allowed[(PROVIDERS, "POST", path)] == {ROUTER}
     assert callers_of("wallet") == {GATEWAY, PAYMENTS}
     assert callers_of("payments") == {GATEWAY}
-    assert services_called_by(GATEWAY) == {"wallet", "payments"}
+    assert callers_of("auth") == callers_of("router") == {GATEWAY}
+    assert callers_of("provider-aurora") == callers_of("provider-cobalt") == {ROUTER}
+    assert services_called_by(GATEWAY) == {"auth", "wallet", "router", "payments"}
     assert services_called_by(PAYMENTS) == {"wallet"}
+    assert services_called_by(ROUTER) == {PROVIDERS}
+
+
+def test_a_studio_accepts_the_router_and_nobody_else() -> None:
+    target, body = "/v1/rounds", b'{"player_id":"p000001","game":"aviator-sky","bet":100}'
+    studio = Verifier.of("provider-blitz", {ROUTER: ["k-router"]}, clock=lambda: NOW)
+    headers = Signer(ROUTER, "k-router", lambda: NOW).headers("POST", target, body)
+    assert studio.check("POST", target, target, headers, body) == ROUTER
+    as_gateway = Signer(GATEWAY, "k-gateway", lambda: NOW).headers("POST", target, body)
+    with pytest.raises(Unauthenticated):  # the studio holds no key of the gateway's
+        studio.check("POST", target, target, as_gateway, body)
+    knows_gateway = Verifier.of("provider-blitz", {GATEWAY: ["k-gateway"]}, clock=lambda: NOW)
+    with pytest.raises(Forbidden):  # and would not let it bet if it did
+        knows_gateway.check("POST", target, target, as_gateway, body)
 
 
 def _checked_routes(app: FastAPI) -> set[tuple[str, str]]:
@@ -155,24 +185,54 @@ def _checked_routes(app: FastAPI) -> set[tuple[str, str]]:
     return checked
 
 
+# what each service serves unsigned: nothing that moves money or opens an account or a
+# session for a player id of the caller's choosing
+UNSIGNED = {
+    "wallet": set(),  # besides the studios' own signed API, /v1/providers/{provider}/...
+    "payments": set(),
+    "auth": {("POST", "/sessions/validate"), ("POST", "/logout")},  # need the token
+    "router": {("GET", "/v1/games"), ("GET", "/v1/providers")},
+    PROVIDERS: {
+        ("GET", "/v1/games"),
+        ("GET", "/control/providers"),
+        ("PUT", "/control/providers/{provider}/faults/{fault_id}"),
+        ("DELETE", "/control/providers/{provider}/faults/{fault_id}"),
+        ("DELETE", "/control/providers/{provider}/faults"),
+        ("GET", "/control/faults"),
+        ("DELETE", "/control/faults"),
+    },
+}
+
+
 def test_every_checked_route_has_a_row_and_every_row_a_checked_route() -> None:
     apps = {
         "wallet": wallet_app(WalletSettings(), uow=lambda: FakeUnitOfWork(FakeStore())),
         "payments": payments_app(),
+        "auth": auth_app(AuthSettings()),
+        "router": router_app(RouterSettings()),
+        PROVIDERS: provider_app(ProviderSettings(service="provider-cobalt")),
     }
+    assert set(apps) == {p.service for p in PERMISSIONS}
     for service, app in apps.items():
         rows = {(p.method, p.path) for p in PERMISSIONS if p.service == service}
         assert _checked_routes(app) == rows, service
-        # everything else is the studios' signed API
-        others = {p for p in app.openapi()["paths"] if not any(p == r[1] for r in rows)}
-        assert all(p.startswith("/v1/providers/{provider}/") for p in others), others
+        served = {
+            (method.upper(), path)
+            for path, operations in app.openapi()["paths"].items()
+            for method in operations
+        }
+        others = served - rows
+        if service == "wallet":  # everything else is the studios' signed API
+            assert all(p.startswith("/v1/providers/{provider}/") for _, p in others), others
+        else:
+            assert others == UNSIGNED[service], service
 
 
 def test_stack_keys_are_fresh_private_and_handed_out_by_need(tmp_path: Path) -> None:
     stack = Stack(default_stack(), tmp_path)
     other = Stack(default_stack(), tmp_path)
     assert stack.keys.callers[PAYMENTS] != other.keys.callers[PAYMENTS]
-    assert set(stack.keys.callers) == {GATEWAY, PAYMENTS}
+    assert set(stack.keys.callers) == {GATEWAY, PAYMENTS, ROUTER}
     assert len(stack.keys.callers[GATEWAY]) == 64
     wallet = stack.key_env("wallet")
     assert json.loads(wallet["SPIKEKIT_CALLER_KEYS"]) == {
@@ -186,16 +246,23 @@ def test_stack_keys_are_fresh_private_and_handed_out_by_need(tmp_path: Path) -> 
     assert stack.key_env("payments-worker")["SPIKEKIT_CALLER_KEY"] == stack.keys.callers[PAYMENTS]
     assert stack.key_env("gateway")["SPIKEKIT_CALLER_KEY"] == stack.keys.callers[GATEWAY]
     assert json.loads(stack.key_env("gateway")["SPIKEKIT_CALLER_KEYS"]) == {}
+    router = stack.key_env("router")
+    assert router["SPIKEKIT_CALLER_KEY"] == stack.keys.callers[ROUTER]
+    assert json.loads(router["SPIKEKIT_CALLER_KEYS"]) == {GATEWAY: [stack.keys.callers[GATEWAY]]}
+    auth = stack.key_env("auth")
+    assert json.loads(auth["SPIKEKIT_CALLER_KEYS"]) == {GATEWAY: [stack.keys.callers[GATEWAY]]}
+    assert auth["SPIKEKIT_CALLER_KEY"] == ""  # auth calls nobody
     aurora = stack.key_env("provider-aurora")
     assert aurora["SPIKEKIT_PROVIDER_WALLET_SECRET"] == stack.keys.studios["aurora"]
     assert aurora["SPIKEKIT_CALLER_KEY"] == ""
+    assert json.loads(aurora["SPIKEKIT_CALLER_KEYS"]) == {ROUTER: [stack.keys.callers[ROUTER]]}
     path = stack.keys.save(tmp_path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert StackKeys.load(tmp_path) == stack.keys
     assert stack.keys.callers[GATEWAY] not in repr(stack.keys)
 
 
-def test_the_gateway_signs_its_wallet_and_payments_calls_with_its_own_key() -> None:
+def test_the_gateway_signs_its_calls_to_every_dependency_with_its_own_key() -> None:
     base = "http://127.0.0.1:1"
     settings = GatewaySettings(
         caller_key="k-gateway",
@@ -210,8 +277,25 @@ def test_the_gateway_signs_its_wallet_and_payments_calls_with_its_own_key() -> N
             return {u.name: u.pool.signer for u in running.upstreams}
 
     signers = asyncio.run(wiring())
-    assert signers["auth"] is None and signers["router"] is None
-    assert signers["wallet"] == signers["payments"] == Signer(GATEWAY, "k-gateway")
+    assert set(signers) == {"auth", "wallet", "router", "payments"}
+    assert set(signers.values()) == {Signer(GATEWAY, "k-gateway")}
     payments = PaymentsSettings(service="payments-worker", caller_key="k-payments")
     assert payments.signer() == Signer(PAYMENTS, "k-payments")
     assert PaymentsSettings().signer() is None  # no key, no signature: the wallet says 401
+
+
+def test_the_router_signs_its_calls_to_every_studio_with_its_own_key() -> None:
+    base = "http://127.0.0.1:1"
+    settings = RouterSettings(
+        caller_key="k-router", provider_urls={"aurora": base, "blitz": f"{base},{base}"}
+    )
+
+    async def wiring() -> list[Signer | None]:
+        runtime = router_bootstrap(settings)
+        try:
+            return [pool.signer for pool in runtime.pools]
+        finally:
+            await runtime.close()
+
+    assert asyncio.run(wiring()) == [Signer(ROUTER, "k-router")] * 2
+    assert RouterSettings().signer() is None  # no key: the studios say 401

@@ -2,8 +2,12 @@
 
 ``create_app()`` is the factory the supervisor runs; tests pass their own
 :class:`AuthSettings`. Connections open in the lifespan, never at import.
-The login's client address is the first entry of ``X-Forwarded-For`` (set by
-the gateway, the only caller) when it is an IP address, else the peer's.
+Registering and logging in create an account or a session for any username, so
+both are for the gateway only, signed with its key (``X-Spikekit-*``,
+:mod:`~spikekit.reference_platform.common.service_auth`); validating and ending a
+session need the session's token and are not signed. The login's client address is
+the first entry of ``X-Forwarded-For`` (set by the gateway, the only caller a login
+is accepted from) when it is an IP address, else the peer's.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from spikekit.reference_platform.auth.entrypoints.schemas import (
 )
 from spikekit.reference_platform.auth.service_layer.handlers import Auth
 from spikekit.reference_platform.auth.settings import AuthSettings
+from spikekit.reference_platform.common.caller_auth import AUTH_ERRORS, CALLER_CHECK
 from spikekit.reference_platform.common.checks import Check, postgres_check, redis_check
 from spikekit.reference_platform.common.errors import openapi_errors
 from spikekit.reference_platform.common.limits import BodyLimit
@@ -40,6 +45,19 @@ from spikekit.reference_platform.common.tasks import stop_task
 
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return openapi_errors((*statuses, 422))
+
+
+LOGIN_401 = openapi_errors(
+    {
+        401: "INVALID_CREDENTIALS: wrong username or password; UNAUTHENTICATED: a missing, "
+        "stale or wrong caller signature (X-Spikekit-*)"
+    }
+)
+
+
+def _signed_errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """A signed route's answers: its own, and 401 / 403 for the caller's signature."""
+    return {**_errors(*statuses), **AUTH_ERRORS}
 
 
 def client_address(request: Request) -> str:
@@ -99,19 +117,30 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
         checks,
         metrics=service_metrics,
         lifespan=lifespan,
-        description="Password checks (argon2id), session tokens, login rate limits.",
+        description="Password checks (argon2id), session tokens, login rate limits. "
+        "Register and login are for the gateway only, signed with its key (X-Spikekit-*).",
     )
+    app.state.verifier = settings.verifier()
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.auth_max_body_bytes)
 
     @app.post(
-        "/register", status_code=201, response_model=RegisterResponse, responses=_errors(409, 503)
+        "/register",
+        status_code=201,
+        response_model=RegisterResponse,
+        responses=_signed_errors(409, 503),
+        dependencies=[CALLER_CHECK],
     )
     async def register(body: RegisterRequest, auth: Handlers) -> RegisterResponse:
         """Create credentials for a new username; answers the new player id."""
         return RegisterResponse(player_id=await auth.register(body.username, body.password))
 
-    @app.post("/login", response_model=LoginResponse, responses=_errors(401, 429, 503))
+    @app.post(
+        "/login",
+        response_model=LoginResponse,
+        responses={**_signed_errors(429, 503), **LOGIN_401},
+        dependencies=[CALLER_CHECK],
+    )
     async def login(body: LoginRequest, request: Request, auth: Handlers) -> LoginResponse:
         """Check a password and open a session (429 and 503 carry ``Retry-After``)."""
         session = await auth.login(body.username, body.password, client_address(request))

@@ -1,10 +1,13 @@
-"""Safety: faults only hit this machine unless the user names another host.
+"""Safety: faults and load only hit this machine unless the user names another host.
 
 Every address a fault touches (the Toxiproxy API, a proxy's upstream, a database or Redis
 URL, a provider's control API, a Docker engine) goes through :meth:`TargetGuard.check_host`.
 A host passes when every address it resolves to is loopback (127.0.0.0/8 or ::1), or when
 the user named it with ``--allow-target HOST``. Otherwise
 :class:`~spikekit.errors.UnsafeTargetError` says what was refused and how to allow it.
+
+The load engine checks its target URL with the same guard (:mod:`spikekit.load.target`),
+so it lives here, a leaf shared by load and chaos, and neither imports the other.
 """
 
 from __future__ import annotations

@@ -23,10 +23,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from spikekit.chaos.toxiproxy import ToxiproxyClient
 from spikekit.errors import ServiceStartError, ToxiproxyError
 from spikekit.ports import LOOPBACK, free_port
 from spikekit.processes import ManagedProcess, spawn
+from spikekit.toxiproxy.client import ToxiproxyClient
 
 __all__ = ["BINARY_NAME", "INSTALL_HINT", "ToxiproxyServer", "find_toxiproxy_server", "free_port"]
 

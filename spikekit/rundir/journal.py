@@ -1,17 +1,19 @@
-"""The journal: ``journal.jsonl``, one event per line, appended and fsynced one by one.
+"""``journal.jsonl``: one event per line, appended and fsynced one by one.
 
 The events and their fields are those of ``docs/run-directory.md``. They are typed models
-(:data:`JournalEvent`); whoever produces them (the scheduler, the runner) hands them to
-subscribers, and :class:`Journal` is the subscriber that puts them on disk. Each line is
-flushed and fsynced before :meth:`Journal.write` returns, so after a crash the journal
-holds every fault that was injected, with the revert record needed to take it off.
+(:data:`JournalEvent`, a union on ``event``); whoever produces them (the chaos scheduler,
+the runner) hands them to subscribers, and :class:`Journal` is the subscriber that puts
+them on disk. Each line is flushed and fsynced before :meth:`Journal.write` returns, so
+after a crash the journal holds every fault that was injected, with the revert record
+needed to take it off.
 
-:func:`read_journal` reads it back; a last line cut short by a crash is skipped.
+:func:`read_journal` reads it back by the torn-line rule of :mod:`spikekit.rundir.jsonl`
+(a last line cut short by a crash is skipped); the same journal format is written by
+``spikekit chaos inject`` under the platform's state folder.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 import time
@@ -19,9 +21,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, JsonValue, ValidationError
+from pydantic import BaseModel, ConfigDict, JsonValue
 
 from spikekit.errors import ChaosError
+from spikekit.rundir.jsonl import json_object, read_records
 
 __all__ = [
     "EventSink",
@@ -36,10 +39,9 @@ __all__ = [
     "RunEnded",
     "RunStarted",
     "ToolkitIncident",
+    "parse_event",
     "read_journal",
 ]
-
-JOURNAL_FILE = "journal.jsonl"
 
 
 class _Event(BaseModel):
@@ -191,23 +193,18 @@ def parse_event(data: dict[str, Any]) -> JournalEvent:
     return model.model_validate(data)  # type: ignore[return-value]
 
 
+def parse_line(line: str) -> JournalEvent:
+    return parse_event(json_object(line))
+
+
 def read_journal(path: Path) -> list[JournalEvent]:
     """Every event of a journal, in order; a truncated last line (a crash) is skipped."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise ChaosError("journal", f"cannot read {path}: {error.strerror or error}") from None
-    events: list[JournalEvent] = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            data = json.loads(line)
-            if not isinstance(data, dict):
-                raise ValueError("not a JSON object")
-            events.append(parse_event(data))
-        except (ValueError, ValidationError) as error:
-            if number == len(lines):
-                break  # cut short by a crash
-            raise ChaosError("journal", f"{path}:{number}: not a journal event ({error})") from None
-    return events
+    found = read_records(text, parse_line)
+    if found.bad:
+        number, why = found.bad[0]
+        raise ChaosError("journal", f"{path}:{number}: not a journal event ({why})")
+    return found.records

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from spikekit.chaos.guard import TargetGuard
 from spikekit.errors import UnsafeTargetError
+from spikekit.guard import TargetGuard
 
 
 def _fake_dns(host: str) -> list[str]:
