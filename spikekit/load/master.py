@@ -84,6 +84,8 @@ class Master:
         self.names: dict[str, str] = {}  # Locust client id → worker-N
         self.pids: dict[str, int] = {}  # worker-N → its process id (from its reports)
         self.lost: set[str] = set()
+        #: worker-N → (second, Locust users alive on it when it reported that second)
+        self.alive: dict[str, tuple[int, int]] = {}
 
     def wait_for_workers(self) -> bool:
         self.live.emit(Listening(port=self.args.port, expect_workers=self.args.expect_workers))
@@ -118,6 +120,8 @@ class Master:
             report = WorkerSecond.from_wire(msg.data)
             if report.pid:
                 self.pids[report.worker] = report.pid
+            if report.t >= self.alive.get(report.worker, (-1, 0))[0]:
+                self.alive[report.worker] = (report.t, report.users)
             self.recorder.add(report)
 
     def check_workers(self) -> None:
@@ -202,8 +206,10 @@ class Master:
             self.runner.shape_greenlet.kill(block=True)
             self.runner.shape_greenlet = None
         stopper = gevent.spawn(self.runner.start, 0, STOP_RATE)
+        asked_at = int(self.elapsed())
         until = time.monotonic() + self.args.stop_timeout + 2.0
-        while time.monotonic() < until and not (stopper.dead and self.runner.user_count == 0):
+        while time.monotonic() < until and not (stopper.dead and self.players_gone(asked_at)):
+            self.check_workers()
             gevent.sleep(0.2)
         last = int(self.elapsed())
         drain_until = time.monotonic() + DRAIN_S
@@ -211,6 +217,16 @@ class Master:
         while time.monotonic() < drain_until and not self.recorder.all_reported(last):
             self.check_workers()
             gevent.sleep(0.2)
+
+    def players_gone(self, since_t: int) -> bool:
+        """Every worker still here has reported, for a second after ``since_t``, that none of
+        its players is left: each finished its action (the master's own count drops as
+        soon as the stop is dispatched, before the players end their requests)."""
+        here = [name for name in self.names.values() if name not in self.lost]
+        return all(
+            name in self.alive and self.alive[name][0] > since_t and self.alive[name][1] == 0
+            for name in here
+        )
 
     def request_stop(self, reason: str) -> None:
         self.stop_reason = self.stop_reason or reason
