@@ -338,9 +338,14 @@ class Stack:
 
     def stop(self) -> None:
         """Stop HAProxy and the services first, then Toxiproxy, then Redis and PostgreSQL.
-        Safe to call twice."""
+        Safe to call twice. Everything is stopped even when ``stack.json`` cannot be
+        written (a full disk); that OSError is raised afterwards."""
+        unsaved: OSError | None = None
         if self.state is not None:
-            self.save("stopping")
+            try:
+                self.save("stopping")
+            except OSError as error:
+                unsaved = error
         if self.balancer is not None:
             self.balancer.stop()
         for replica in self.replicas:
@@ -354,7 +359,12 @@ class Stack:
             self._keys_file.unlink(missing_ok=True)
             self._keys_file = None
         if self.state is not None and self.state_dir.exists():
-            self.save("stopped")
+            try:
+                self.save("stopped")
+            except OSError as error:
+                unsaved = unsaved or error
+        if unsaved is not None:
+            raise unsaved
 
 
 def _keys_for(spec: StackSpec) -> StackKeys:

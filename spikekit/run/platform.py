@@ -103,18 +103,8 @@ class BundledPlatform:
         self.say("stopping the reference platform ...")
         try:
             self.stack.stop()
-        except OSError as failed:  # stack.json cannot be written (disk full): stop anyway
-            self.say(f"platform state not saved ({failed.strerror or failed}): stopping it")
-            stack = self.stack
-            if stack.balancer is not None:
-                stack.balancer.stop()
-            for replica in stack.replicas:
-                replica.process.stop()
-            if stack.toxiproxy is not None:
-                stack.toxiproxy.stop()
-            for backing in (stack.redis, stack.postgres):
-                if backing is not None:
-                    backing.stop()
+        except OSError as failed:  # stack.json not written (disk full); everything stopped
+            self.say(f"platform state not saved ({failed.strerror or failed}); it is stopped")
 
     @property
     def base_url(self) -> str:
