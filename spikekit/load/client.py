@@ -14,7 +14,9 @@ Locust's statistics and the worker's recorder see every request as before. ``exc
 None for an answer whose status the caller expects; else the socket's own error (a refused
 connection, a timeout, EMFILE ...), :class:`~spikekit.load.http.PoolClosed`, or an
 :class:`~spikekit.load.http.HttpFailure` (:class:`~spikekit.load.http.UnexpectedStatus` for
-an answer with any other status).
+an answer with any other status). A player killed while its request is out (sent, the
+answer not read) fires the event with :class:`~spikekit.load.http.RequestCut` and dies of it:
+the recorder counts such a request apart, as *cut*.
 
 Cookies: the platform's API sets none (it authenticates with a bearer token), yet a site that
 does gets them back: the first ``Set-Cookie`` gives the player a
@@ -36,6 +38,7 @@ from spikekit.load.http import (
     ConnectionPool,
     HttpFailure,
     PoolClosed,
+    RequestCut,
     UnexpectedStatus,
 )
 
@@ -143,6 +146,10 @@ class PlayerClient:
             answer = self.pool.send(request, url, idempotent=method in IDEMPOTENT)
         except REQUEST_ERRORS as failed:
             reply = Reply(url, 0, [], b"", failed)
+        except RequestCut as cut:  # the player is being killed: count the request, then die
+            ms = (time.perf_counter() - began) * 1000.0
+            self._fire_event(method, name, ms, start_time, Reply(url, 0, [], b"", cut), context)
+            raise
         else:
             status = answer.status
             unexpected = None if status in ok else UnexpectedStatus(url, status)
@@ -150,6 +157,18 @@ class PlayerClient:
         response_time = (time.perf_counter() - began) * 1000.0
         if reply.headers and _sets_cookies(reply.headers):
             self._keep_cookies(url, reply)
+        self._fire_event(method, name, response_time, start_time, reply, context)
+        return reply
+
+    def _fire_event(
+        self,
+        method: str,
+        name: str,
+        response_time: float,
+        start_time: float,
+        reply: Reply,
+        context: Mapping[str, Any] | None,
+    ) -> None:
         self._fire(
             request_type=method,
             name=name,
@@ -158,10 +177,9 @@ class PlayerClient:
             response=reply,
             context=dict(context) if context else {},
             exception=reply.error,
-            url=url,
+            url=reply.url,
             start_time=start_time,
         )
-        return reply
 
     def _keep_cookies(self, url: str, reply: Reply) -> None:
         if self.cookies is None:

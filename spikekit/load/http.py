@@ -8,8 +8,11 @@ per answer). This transport does only what a player's request needs, on gevent s
 - :class:`ConnectionPool`: at most ``connections`` sockets to one origin, shared by every player
   of the worker (a bounded semaphore; idle sockets kept last-in, first-out), with a
   connect timeout and a network timeout on every send and receive. A socket the server
-  closed while it sat idle is noticed before use (a zero-timeout ``select``) and replaced.
-  A socket that timed out or failed is closed, never reused.
+  closed while it sat idle is noticed before use (a zero-timeout ``select``) and replaced;
+  one idle longer than ``idle_s`` (4 s, below uvicorn's 5 s keep-alive and the usual
+  servers' longer ones) is closed unused: else the server's close can cross our request on
+  the wire — the request is lost unread, and a POST, never resent, fails without the
+  platform having seen it. A socket that timed out or failed is closed, never reused.
 - :class:`Connection`: one socket and its ``httptools`` (llhttp, C) response parser.
   A request on a reused socket that the server closed before answering is retried once
   on a fresh connection if its method is idempotent (RFC 9110 §9.2.2: a POST may have
@@ -30,12 +33,19 @@ Errors of a request, as the request event records them (never raised out of a pl
     ├── ConnectionClosed    the server closed the connection before its answer ended
     ├── BadAnswer           the answer is not valid HTTP/1.x
     └── UnexpectedStatus    an answer, with a status the player did not expect
+
+One more, which is not an error of the request: :class:`RequestCut` (a ``GreenletExit``)
+replaces the ``GreenletExit`` that kills a player while its request is out (sent, its
+answer not read: the platform may have received it). The player still dies of it; the
+client fires the request event with it first, so the request is counted apart ("cut"),
+neither as a request nor as a failure.
 """
 
 from __future__ import annotations
 
 import contextlib
 import socket
+import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -43,6 +53,7 @@ import gevent.lock
 import gevent.socket
 import gevent.ssl
 import httptools
+from gevent import GreenletExit
 from gevent.monkey import get_original
 
 from spikekit.errors import SpikekitError
@@ -77,6 +88,15 @@ class UnexpectedStatus(HttpFailure):
     def __init__(self, url: str, status: int) -> None:
         self.status = status
         super().__init__(url, f"status {status}")
+
+
+class RequestCut(GreenletExit):  # type: ignore[misc]  # gevent is untyped
+    """The player was killed (Locust's stop after ``stop_timeout``, the worker's quit) after
+    its request was sent and before its answer ended; carries the URL."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        super().__init__(f"stopped with its request out: {url}")
 
 
 class PoolClosed(SpikekitError, RuntimeError):
@@ -139,6 +159,7 @@ class Connection:
         "_headers",
         "_keep_alive",
         "_status",
+        "idle_since",
         "parser",
         "reused",
         "sock",
@@ -148,6 +169,7 @@ class Connection:
         self.sock = sock
         self.parser = httptools.HttpResponseParser(self)
         self.reused = False
+        self.idle_since = 0.0  # time.monotonic() when it last went back to the pool
         self._headers: list[tuple[bytes, bytes]] = []
         self._body: list[bytes] = []
         self._status = 0
@@ -180,11 +202,22 @@ class Connection:
         return not readable
 
     def exchange(self, request: bytes, url: str) -> tuple[Answer, bool]:
-        """Send ``request``, read its answer; (answer, whether the socket may be reused)."""
+        """Send ``request``, read its answer; (answer, whether the socket may be reused).
+
+        A kill that lands once the request is sent becomes :class:`RequestCut`."""
         self._headers, self._body, self._status, self._complete = [], [], 0, False
+        try:
+            self.sock.sendall(request)
+        except (ConnectionResetError, BrokenPipeError) as error:
+            raise _ClosedBeforeAnswer(error) from None
+        try:
+            return self._read_answer(url)
+        except GreenletExit:
+            raise RequestCut(url) from None
+
+    def _read_answer(self, url: str) -> tuple[Answer, bool]:
         sock = self.sock
         try:
-            sock.sendall(request)
             data = sock.recv(RECEIVE_BYTES)
         except (ConnectionResetError, BrokenPipeError) as error:
             raise _ClosedBeforeAnswer(error) from None
@@ -226,6 +259,7 @@ class PoolLimits:
     connections: int
     network_timeout_s: float
     connect_timeout_s: float
+    idle_s: float = 4.0  # an idle socket older than this is closed, not reused
 
 
 class ConnectionPool:
@@ -266,12 +300,25 @@ class ConnectionPool:
 
     def _checkout(self) -> Connection:
         idle = self._idle
-        while idle:
-            connection = idle.pop()
-            if connection.idle_and_open():
-                return connection
-            connection.close()  # the server closed it while it was idle
+        if idle:
+            oldest_usable = time.monotonic() - self.limits.idle_s
+            while idle:
+                connection = idle.pop()
+                if connection.idle_since < oldest_usable:
+                    # last in, first out: every socket under it has been idle even longer
+                    connection.close()
+                    self._close_all(idle)
+                    break
+                if connection.idle_and_open():
+                    return connection
+                connection.close()  # the server closed it while it was idle
         return self._connect()
+
+    @staticmethod
+    def _close_all(connections: list[Connection]) -> None:
+        for connection in connections:
+            connection.close()
+        connections.clear()
 
     def _connect(self) -> Connection:
         limits, origin = self.limits, self.origin
@@ -297,6 +344,7 @@ class ConnectionPool:
             raise
         if reusable and not self._closed:
             connection.reused = True
+            connection.idle_since = time.monotonic()
             self._idle.append(connection)
         else:
             connection.close()
@@ -305,9 +353,7 @@ class ConnectionPool:
     def close(self) -> None:
         """Close the idle sockets; those in use close when their answer is in."""
         self._closed = True
-        idle, self._idle = self._idle, []
-        for connection in idle:
-            connection.close()
+        self._close_all(self._idle)
 
 
 def _insecure_tls() -> gevent.ssl.SSLContext:

@@ -217,6 +217,10 @@ class Master:
         while time.monotonic() < drain_until and not self.recorder.all_reported(last):
             self.check_workers()
             gevent.sleep(0.2)
+        behind = [w for w in self.recorder.workers if self.recorder.last_reported(w) < last]
+        if behind:  # their seconds after their last report are not in the records
+            reported = {w: self.recorder.last_reported(w) for w in behind}
+            logging.warning("drain: second %d not reported in %.0f s: %s", last, DRAIN_S, reported)
 
     def players_gone(self, since_t: int) -> bool:
         """Every worker still here has reported, for a second after ``since_t``, that none of
@@ -266,6 +270,7 @@ def main(argv: list[str] | None = None) -> int:
             reason=master.stop_reason,
             files=[str(f) for f in files],
             late_reports=master.recorder.late_reports,
+            cut_requests=master.recorder.cut_requests,
             lost_workers=sorted(master.lost),
         )
     )

@@ -14,6 +14,6 @@ from spikekit.rundir.tables import write_load_tables
 
 def write_outputs(recorder: Recorder, run_dir: Path) -> list[Path]:
     encoded = {name: hdr.encode(h) for name, h in recorder.totals.items()}
-    return write_load_tables(
-        run_dir, recorder.timeseries, recorder.players, recorder.generator, encoded
-    )
+    # by second (stable: a row a late report added to a final second goes with its second)
+    timeseries = sorted(recorder.timeseries, key=lambda row: row.t)
+    return write_load_tables(run_dir, timeseries, recorder.players, recorder.generator, encoded)

@@ -6,7 +6,8 @@ scenario's think time — or, paced (``think_time.pacing``), waits until its nex
 due (:class:`~spikekit.load.pacing.Pacer`); the first request of a paced action carries its
 lateness to the recorder in Locust's request ``context``. Stopping players therefore
 finish their action and are never killed half-way through a wallet call (given
-``stop_timeout`` above the network timeout).
+``stop_timeout`` above the network timeout), nor between waking up and their next request
+(:class:`~spikekit.load.stopping.StopsBetweenActions`).
 
 What the players of a worker share travels on Locust's environment, a
 :class:`PlayersEnvironment` (no module state): one keep-alive connection pool (an edge in
@@ -38,6 +39,7 @@ from spikekit.load.http import PoolLimits, Pools
 from spikekit.load.impatience import Reaction, classify, parse_retry_after
 from spikekit.load.pacing import LATE_MS, Pacer
 from spikekit.load.players import player_address
+from spikekit.load.stopping import StopsBetweenActions
 from spikekit.rundir.acks import AckKind
 
 #: Wait of an open-model user whose session is over (it idles until the run stops).
@@ -83,12 +85,15 @@ class Answer:
     body: dict[str, Any]
     ok: bool
     attempts: int = 1  # requests sent for this action (impatient retries included)
+    #: the body of every successful answer the player saw in this action, in order: a
+    #: slow success that the impatient player refreshed was still acknowledged to it
+    acknowledged: tuple[dict[str, Any], ...] = ()
 
     @property
     def unanswered(self) -> int:
         """Requests of this action that got no acknowledgement (the platform may have
         applied them anyway: a timeout after the commit)."""
-        return self.attempts - (1 if self.ok else 0)
+        return max(0, self.attempts - len(self.acknowledged))
 
 
 @dataclass(frozen=True)
@@ -97,7 +102,7 @@ class Game:
     family: str
 
 
-class Player(User):
+class Player(StopsBetweenActions):
     """What every persona does: log in, browse, play, pay — impatiently."""
 
     abstract = True
@@ -207,6 +212,7 @@ class Player(User):
         answers = (*expect, *accept)  # the rest are failures, recorded as such
         slow_threshold_s = self.ctx.scenario.impatience.slow_threshold
         attempt = 0
+        seen: list[dict[str, Any]] = []  # successful answers, slow ones included
         while True:
             began = time.perf_counter()
             if self.pacer is not None:  # mutated in place: the client copies it per request
@@ -220,6 +226,7 @@ class Player(User):
             ok = reply.error is None  # status in expect or in accept
             if ok:
                 parsed = _json(reply.body)
+                seen.append(parsed)
                 retry_after = None  # only a failed answer's Retry-After is honoured
             else:
                 parsed = {}
@@ -227,14 +234,14 @@ class Player(User):
             elapsed = time.perf_counter() - began
             if status == 401:
                 self.token = self.session_id = None  # session lost: log in again
-                return Answer(status, {}, False, attempt + 1)
-            if ok and elapsed <= slow_threshold_s:
-                return Answer(status, parsed, True, attempt + 1)  # what decide() says to OK
+                return Answer(status, {}, False, attempt + 1, tuple(seen))
+            if ok and elapsed <= slow_threshold_s:  # what decide() says to OK
+                return Answer(status, parsed, True, attempt + 1, tuple(seen))
             outcome = classify(ok=ok, elapsed_s=elapsed, slow_threshold_s=slow_threshold_s)
             decision = self.me.policy.decide(outcome, attempt, parse_retry_after(retry_after))
             if not decision.again:
                 done = ok and decision.reaction is not Reaction.GIVE_UP
-                return Answer(status, parsed, done, attempt + 1)
+                return Answer(status, parsed, done, attempt + 1, tuple(seen))
             attempt += 1
             if decision.delay_s > 0:
                 time.sleep(decision.delay_s)  # gevent-patched: yields to other players
@@ -299,8 +306,10 @@ class Player(User):
             # the game is gone or keeps failing: the player launches a game again, as
             # players do when a game errors out (the platform may route it elsewhere)
             self.session_id, self.failed_rounds = None, 0
-        elif answer.ok:
-            acks = round_acks(time.time(), self.player_id, answer.body)
+        # every success the player saw is a round played (a refreshed round is another
+        # round: its request carries no idempotency key), whatever the action's outcome
+        for body in answer.acknowledged:
+            acks = round_acks(time.time(), self.player_id, body)
             self.ctx.acks.write(acks)
             if acks:
                 self.balance = acks[0].balance_after
@@ -315,10 +324,13 @@ class Player(User):
             body={"amount": amount, "idempotency_key": key},
             expect=(202,),
         )
-        if not answer.ok:  # every retry carried the same key: at most one deposit
+        # every retry carried the same key: at most one deposit, acknowledged when any
+        # answer of the action said so (a slow 202 the player refreshed included)
+        if not answer.acknowledged:
             self.ctx.unacked.write(unacked(time.time(), AckKind.DEPOSIT, self.player_id, amount))
             return None
-        ack = payment_ack(time.time(), AckKind.DEPOSIT, self.player_id, answer.body, amount)
+        said = answer.body if answer.ok else answer.acknowledged[0]
+        ack = payment_ack(time.time(), AckKind.DEPOSIT, self.player_id, said, amount)
         if ack is None:
             return None
         self.ctx.acks.write([ack])
@@ -336,8 +348,10 @@ class Player(User):
             expect=(202,),
             accept=(402,),
         )
-        if answer.status == 202:
-            ack = payment_ack(time.time(), AckKind.WITHDRAWAL, self.player_id, answer.body, amount)
+        accepted = [b for b in answer.acknowledged if "withdrawal_id" in b]
+        if answer.status == 202 or accepted:
+            said = answer.body if answer.status == 202 else accepted[0]
+            ack = payment_ack(time.time(), AckKind.WITHDRAWAL, self.player_id, said, amount)
             if ack is not None:
                 self.ctx.acks.write([ack])
         elif not answer.ok:

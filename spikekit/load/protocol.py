@@ -4,7 +4,8 @@
   the worker's index among ``workers_total`` and the run's start time.
 - ``spikekit_second`` (worker → master, once a second): per endpoint the requests,
   failures, generator errors and an encoded HDR histogram of the requests that *completed*
-  in run second ``t``, plus the worker's players and health.
+  in run second ``t``, the requests *cut* in it (the player killed with its request out),
+  plus the worker's players and health.
 - live lines (master → runner, ``live.jsonl``): ``listening``, ``started``, ``second``,
   ``ended`` — one JSON object per line, see :mod:`spikekit.load.events`.
 
@@ -78,6 +79,7 @@ class SecondWire(BaseModel):
     cpu: float
     rss: int
     endpoints: dict[str, EndpointWire]
+    cut: dict[str, int] = {}  # endpoint → requests cut (sent, the player killed before the answer)
 
 
 @dataclass
@@ -107,6 +109,8 @@ class WorkerSecond:
     rss_bytes: int
     endpoints: dict[str, EndpointSecond] = field(default_factory=dict)
     pid: int = 0  # the worker's process id (0: unknown), to name it when it is lost
+    #: per endpoint, requests the player was killed in (sent, the answer not read)
+    cut: dict[str, int] = field(default_factory=dict)
 
     def to_wire(self) -> dict[str, Any]:
         """The JSON-able :class:`SecondWire`."""
@@ -119,6 +123,7 @@ class WorkerSecond:
             cpu=self.cpu_percent,
             rss=self.rss_bytes,
             endpoints={name: e.to_wire() for name, e in self.endpoints.items()},
+            cut=self.cut,
         ).model_dump(mode="json")
 
     @classmethod
@@ -136,4 +141,5 @@ class WorkerSecond:
             rss_bytes=wire.rss,
             endpoints={name: EndpointSecond.from_wire(e) for name, e in wire.endpoints.items()},
             pid=wire.pid,
+            cut=dict(wire.cut),
         )

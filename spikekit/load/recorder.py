@@ -5,8 +5,11 @@ is *final* once every worker has reported it or a later one, or ``lateness_s`` a
 ended (a worker that died or lags does not hold the run up). Final seconds become rows —
 per endpoint and ``"*"`` — their histograms are folded into the whole-run histograms and
 dropped, so memory stays flat however long the run. A report arriving after its second
-was final still counts in the requests and failures of that row and in the whole-run
-histograms (not in that second's percentiles). A worker the master knows is gone
+was final still counts in the requests and failures of that row (a row of its own when
+the second had none for its endpoint) and of ``"*"``, and in the whole-run histograms (not in
+that second's percentiles). Requests the workers report *cut* (a player killed with its
+request out: the platform may have counted it, no answer was read) are kept apart, per
+endpoint, for the whole run (:attr:`Recorder.cut`). A worker the master knows is gone
 (:meth:`Recorder.drop_worker`) is no longer waited for, and its last player count is not
 carried into later seconds (else a re-spread of its users would be counted twice).
 
@@ -18,6 +21,7 @@ line it publishes are the run directory's (:mod:`spikekit.rundir.tables`,
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -86,6 +90,8 @@ class Recorder:
         self.generator: list[GeneratorRow] = []
         self.totals: dict[str, HdrHistogram] = {}
         self.late_reports = 0
+        #: per endpoint, requests cut over the run (sent, the player killed before the answer)
+        self.cut: Counter[str] = Counter()
         self.lost: list[str] = []  # workers dropped (drop_worker), in order
         self._cpu_max: dict[int, float] = {}
 
@@ -96,6 +102,7 @@ class Recorder:
             self.workers.append(report.worker)
         self._latest[report.worker] = max(self._latest.get(report.worker, -1), report.t)
         self._add_health(report.t, report.worker, report)
+        self.cut.update(report.cut)
         if report.t <= self.final_through:
             self._add_late(report)
             return
@@ -108,6 +115,12 @@ class Recorder:
             acc.generator_errors += data.generator_errors
             if data.histogram:
                 acc.histogram.add(hdr.decode(data.histogram))
+
+    @property
+    def cut_requests(self) -> int:
+        """Requests cut over the run: sent (the platform may have counted them), never
+        recorded as requests (no answer was read)."""
+        return sum(self.cut.values())
 
     def add_master_sample(self, t: int, cpu_percent: float, rss_bytes: int) -> None:
         self._cpu_max[t] = max(self._cpu_max.get(t, 0.0), cpu_percent)
@@ -127,15 +140,28 @@ class Recorder:
         )
 
     def _add_late(self, report: WorkerSecond) -> None:
+        """A report for a second already final: its counts go into that second's rows (a
+        row of its own for an endpoint the second did not have yet), its latencies into the
+        whole-run histograms."""
         self.late_reports += 1
+        t = report.t
         for name, data in report.endpoints.items():
-            for endpoint in (name, ALL):
-                index = self._row_at.get((report.t, endpoint))
-                if index is not None:
-                    self.timeseries[index].requests += data.requests
-                    self.timeseries[index].failures += data.failures
-                if data.histogram:
-                    self._total(endpoint).add(hdr.decode(data.histogram))
+            histogram = hdr.decode(data.histogram) if data.histogram else None
+            index = self._row_at.get((t, name))
+            if index is None:  # percentiles of its own: nothing else of it in that second
+                acc = _Accumulator(requests=data.requests, failures=data.failures)
+                if histogram is not None:
+                    acc.histogram.add(histogram)
+                self._row(t, name, acc)
+            else:
+                self.timeseries[index].requests += data.requests
+                self.timeseries[index].failures += data.failures
+            star = self.timeseries[self._row_at[(t, ALL)]]
+            star.requests += data.requests
+            star.failures += data.failures
+            if histogram is not None:
+                self._total(name).add(histogram)
+                self._total(ALL).add(histogram)
 
     def drop_worker(self, worker: str) -> bool:
         """A worker is gone (killed, lost): stop waiting for its seconds and stop counting

@@ -75,6 +75,9 @@ class LoadResult:
     killed: list[str] = field(default_factory=list)  # processes the hard deadline killed
     warnings: list[str] = field(default_factory=list)
     incidents: list[GeneratorIncident] = field(default_factory=list)
+    #: requests sent whose player was killed before the answer (Locust's stop after
+    #: ``stop_timeout``, a worker's quit): the platform may have received them; not in totals
+    cut_requests: int = 0
 
 
 def read_totals(run_dir: Path, until_t: float | None = None) -> tuple[LoadTotals, TrackingError]:

@@ -306,6 +306,12 @@ class LoadRunner:
             status, reason = LoadStatus.ABORTED, self.watchdog.write_failure
         if self._killed:
             warnings.append(f"killed by PID: {', '.join(sorted(set(self._killed)))}")
+        cut = ended.cut_requests if ended is not None else 0
+        if cut:
+            warnings.append(
+                f"{cut} requests cut: players killed with their request out (the platform "
+                "may have received them; not in the totals)"
+            )
         result = LoadResult(
             status=status,
             reason=reason,
@@ -319,6 +325,7 @@ class LoadRunner:
             killed=sorted(set(self._killed)),
             warnings=warnings,
             incidents=list(self.incidents),
+            cut_requests=cut,
         )
         self.events.ended.fire(result)
         return result

@@ -15,17 +15,20 @@ platform's invention.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import logging
 import os
 import signal
 import socket
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import gevent
 from locust.env import Environment
+from locust.runners import WorkerRunner
 
 from spikekit.load.context import WorkerContext
 from spikekit.load.http import PoolLimits
@@ -61,6 +64,33 @@ def tune_gc() -> None:
     gc.set_threshold(GC_YOUNG_THRESHOLD, middle, oldest)
 
 
+#: A handler of a message from the master: (the worker's runner, environment, message).
+Handler = Callable[[WorkerRunner, Environment, Any], None]
+
+
+class SetupFirstRunner(WorkerRunner):
+    """Locust's worker runner, with spikekit's handlers registered before it connects.
+
+    The master sends its setup as soon as every worker is ready; a starved worker may read
+    it in the turn it reads the master's ack, still inside Locust's constructor — with a
+    handler registered after ``create_worker_runner`` the setup was dropped ("unknown
+    message type") and the worker never played. Each handler gets the runner itself (the
+    environment's ``runner`` is not set yet at that point).
+    """
+
+    def __init__(
+        self, environment: Environment, host: str, port: int, handlers: dict[str, Handler]
+    ) -> None:
+        self._handlers = handlers
+        super().__init__(environment, host, port)
+
+    def connect_to_master(self) -> None:
+        for kind, handler in self._handlers.items():
+            if kind not in self.custom_messages:
+                self.register_message(kind, functools.partial(handler, self))
+        super().connect_to_master()  # type: ignore[no-untyped-call]
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = WorkerArgs.parse(sys.argv[1:] if argv is None else argv)
@@ -73,7 +103,6 @@ def main(argv: list[str] | None = None) -> int:
     raw = RawSampleLog(args.raw_samples) if args.raw_samples is not None else None
     limits = PoolLimits(args.connections, args.network_timeout, args.connect_timeout)
     env = PlayersEnvironment(limits, user_classes=list(PERSONAS))
-    runner = env.create_worker_runner(args.master, args.master_port)
     stats: list[WorkerStats] = []
 
     def on_write_error(error: str) -> None:
@@ -81,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         close_files()
         os._exit(EXIT_WRITE_FAILED)
 
-    def on_setup(environment: Environment, msg: Any, **_: Any) -> None:
+    def on_setup(runner: WorkerRunner, environment: Environment, msg: Any, **_: Any) -> None:
         setup = Setup.from_wire(msg.data)
         ctx = WorkerContext.from_setup(setup, acks, unacked)
         env.worker_context = ctx
@@ -104,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
         close_files()
         os._exit(0)
 
-    runner.register_message(SETUP_MESSAGE, on_setup)
+    runner = SetupFirstRunner(env, args.master, args.master_port, {SETUP_MESSAGE: on_setup})
+    env.runner = runner
     gevent.signal_handler(signal.SIGTERM, on_sigterm)
     tune_gc()
     try:

@@ -6,7 +6,9 @@ time, plus, for the first request of a paced player's action, how late it was se
 action was due (``context[LATE_MS]``, :mod:`spikekit.load.pacing`): the histograms hold that
 corrected latency (coordinated omission). Errors of the generator itself
 (out of file descriptors, out of ephemeral ports, our pool closed) are counted apart and
-never as platform failures.
+never as platform failures, and so are requests *cut* (the player was killed after its
+request was sent, before the answer ended: :class:`~spikekit.load.http.RequestCut`), which the
+platform may have received and answered.
 
 Opt-in (``LoadOptions(raw_samples=True)``, the worker's ``--raw-samples FILE``): every
 request is also appended to a CSV, :class:`RawSampleLog`, so that the recorded percentiles
@@ -30,6 +32,7 @@ import psutil
 
 from spikekit.load import histograms as hdr
 from spikekit.load.context import WorkerContext
+from spikekit.load.http import RequestCut
 from spikekit.load.pacing import LATE_MS
 from spikekit.load.protocol import SECOND_MESSAGE, EndpointSecond, WorkerSecond
 
@@ -56,7 +59,7 @@ class RawSampleLog:
     buckets it by), ``endpoint``, ``latency_ms`` as recorded in the histograms (from the
     intended start for the first request of a paced action), ``service_ms`` as Locust
     reported it (from the send; equal to ``latency_ms`` when not late), and ``outcome``
-    (``ok``, ``failure`` or ``generator_error``: not in the histograms)."""
+    (``ok``, ``failure``, or not in the histograms: ``generator_error``, ``cut``)."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -85,13 +88,14 @@ class _Bucket:
     """One endpoint in one second: counts, and the latencies of its requests (failures
     included, generator errors not), made an HDR histogram when the second is sent."""
 
-    __slots__ = ("failures", "generator_errors", "latencies", "requests")
+    __slots__ = ("cut", "failures", "generator_errors", "latencies", "requests")
 
     def __init__(self) -> None:
         self.latencies = hdr.LatencyBuffer()
         self.requests = 0
         self.failures = 0
         self.generator_errors = 0
+        self.cut = 0  # sent, then the player was killed before its answer ended
 
 
 class WorkerStats:
@@ -130,7 +134,8 @@ class WorkerStats:
         latency = response_time
         if context:  # empty unless the player is paced
             latency += context.get(LATE_MS, 0.0)
-        t = max(0, math.floor(now - self.ctx.started_at))
+        # never a second already sent (a wall-clock step back would lose the request)
+        t = max(self._sent_through + 1, math.floor(now - self.ctx.started_at))
         endpoint = f"{request_type} {name}"
         second = self._buckets.get(t)
         if second is None:
@@ -142,6 +147,11 @@ class WorkerStats:
             bucket.generator_errors += 1
             if self.raw is not None:
                 self.raw.write(now, endpoint, latency, response_time, "generator_error")
+            return
+        if isinstance(exception, RequestCut):
+            bucket.cut += 1
+            if self.raw is not None:
+                self.raw.write(now, endpoint, latency, response_time, "cut")
             return
         bucket.requests += 1
         if exception is not None:
@@ -170,6 +180,7 @@ class WorkerStats:
                 )
                 for endpoint, b in buckets.items()
             },
+            cut={endpoint: b.cut for endpoint, b in buckets.items() if b.cut},
         )
 
     def send_due(self, now: float) -> None:

@@ -4,6 +4,8 @@ Run as its own process (``python fake_gateway.py --port P``). Test-only controls
 
 - ``GET /_fake/counts``: requests per endpoint, acknowledged wallet answers per kind
   (``deposit``, ``withdrawal``, ``bet``, ``win``), login attempts per username;
+- ``GET /_fake/arrivals``: every /api request as ``[unix_time, "METHOD /path", client_port]``
+  in the order of arrival (to compare with the recorder's seconds);
 - ``POST /_fake/mode`` ``{"fail_rate": 0.5, "fail_paths": ["/api/login"], "retry_after": 1,
   "hang": false}``: answer 503 + Retry-After to that share of matching requests, or hang;
 - ``POST /_fake/stall`` ``{"at": UNIX_TIME, "seconds": 2}``: from ``at`` for ``seconds``,
@@ -37,6 +39,7 @@ START_BALANCE = 50_000
 class State:
     def __init__(self) -> None:
         self.requests: Counter[str] = Counter()
+        self.arrivals: list[tuple[float, str, int]] = []  # (Unix time, endpoint, client port)
         self.acked: Counter[str] = Counter()
         self.logins: Counter[str] = Counter()
         self.tokens: dict[str, str] = {}
@@ -173,7 +176,7 @@ async def deposits(request: Request) -> Response:
             "amount": amount,
         }
         state.balances[player] += amount
-    state.acked["deposit"] += 1
+        state.acked["deposit"] += 1  # a replay of the key acknowledges the same deposit
     return JSONResponse({"deposit_id": deposit_id, "status": "pending"}, status_code=202)
 
 
@@ -187,16 +190,23 @@ async def withdrawals(request: Request) -> Response:
     if player is None:
         return error(401, "unauthorized")
     body = await request.json()
-    amount = int(body.get("amount", 0))
-    if state.balances[player] < amount:
-        return error(402, "insufficient_funds")
-    state.balances[player] -= amount
-    state.acked["withdrawal"] += 1
-    return JSONResponse({"withdrawal_id": f"x{next(state.ids)}", "status": "pending"}, 202)
+    amount, key = int(body.get("amount", 0)), str(body.get("idempotency_key", ""))
+    withdrawal_id = state.idempotency.get(key)
+    if withdrawal_id is None:
+        if state.balances[player] < amount:
+            return error(402, "insufficient_funds")
+        state.balances[player] -= amount
+        withdrawal_id = state.idempotency[key] = f"x{next(state.ids)}"
+        state.acked["withdrawal"] += 1  # a replay of the key acknowledges the same one
+    return JSONResponse({"withdrawal_id": withdrawal_id, "status": "pending"}, 202)
 
 
 async def counts(request: Request) -> Response:
     return JSONResponse({"requests": state.requests, "acked": state.acked, "logins": state.logins})
+
+
+async def arrivals(request: Request) -> Response:
+    return JSONResponse({"arrivals": state.arrivals})
 
 
 async def set_mode(request: Request) -> Response:
@@ -231,6 +241,8 @@ class Gate:
             await self.app(scope, receive, send)
             return
         state.requests[f"{scope['method']} {path}"] += 1
+        client = scope.get("client") or ("", 0)
+        state.arrivals.append((time.time(), f"{scope['method']} {path}", int(client[1])))
         mode = state.mode
         if mode.get("hang"):
             await asyncio.sleep(3600)
@@ -255,6 +267,7 @@ routes = [
     Route("/api/deposits/{deposit_id}", deposit_status),
     Route("/api/withdrawals", withdrawals, methods=["POST"]),
     Route("/_fake/counts", counts),
+    Route("/_fake/arrivals", arrivals),
     Route("/_fake/mode", set_mode, methods=["POST"]),
     Route("/_fake/stall", set_stall, methods=["POST"]),
 ]

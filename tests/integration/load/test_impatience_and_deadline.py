@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -57,12 +56,12 @@ def test_the_hard_deadline_kills_a_run_that_does_not_stop(
 
     with runner:
         refs = [p.ref for p in (runner.master, *runner.workers) if p is not None]
-        began = time.monotonic()
         result = runner.wait()
-    elapsed = time.monotonic() - began
     assert result.status is LoadStatus.ABORTED and result.reason == "hard deadline"
     assert "load-master" in result.killed
-    assert elapsed < runner.hard_deadline_s + 4.0
+    # the deadline counts from t = 0 (the processes' start-up before it is not bounded here)
+    assert result.started_at is not None
+    assert result.ended_at - result.started_at < runner.hard_deadline_s + 4.0
     assert not any(ref.is_alive() for ref in refs)
 
 

@@ -24,6 +24,7 @@ from spikekit.load.http import (
     Origin,
     PoolClosed,
     PoolLimits,
+    RequestCut,
     UnexpectedStatus,
 )
 from spikekit.load.pacing import LATE_MS
@@ -95,8 +96,11 @@ def fresh(server: Server) -> Iterator[Server]:
         _pools.pop().close()
 
 
-def make_pool(url: str, connections: int = 8, network_timeout_s: float = 5.0) -> ConnectionPool:
-    pool = ConnectionPool(Origin.parse(url), PoolLimits(connections, network_timeout_s, 5.0))
+def make_pool(
+    url: str, connections: int = 8, network_timeout_s: float = 5.0, idle_s: float = 4.0
+) -> ConnectionPool:
+    limits = PoolLimits(connections, network_timeout_s, 5.0, idle_s)
+    pool = ConnectionPool(Origin.parse(url), limits)
     _pools.append(pool)
     return pool
 
@@ -281,3 +285,59 @@ def test_cookies_the_site_sets_are_sent_back(fresh: Server) -> None:
     assert client.cookies is None  # no jar until a site sets a cookie
     client.request("GET", "/set-cookie", "/set-cookie")
     assert body(client.request("GET", "/echo", "/echo"))["headers"]["cookie"] == "edge=abc123"
+
+
+def green_wait(condition: Any, timeout: float = 5.0) -> bool:
+    """Poll ``condition`` while letting the test's greenlets run (``gevent.sleep``)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        gevent.sleep(0.02)
+    return True
+
+
+def test_a_player_killed_with_its_request_out_fires_the_event_as_cut(fresh: Server) -> None:
+    client, event = client_for(fresh)
+    player = gevent.spawn(client.request, "GET", "/slow/3000", "/slow")
+    assert green_wait(lambda: fresh.stats()["requests"] == 1)  # it is out
+    player.kill(block=True, timeout=5)  # what Locust does to a user after stop_timeout
+    assert player.dead and isinstance(player.value, RequestCut)  # it dies of it
+    (fired,) = event.fired
+    assert isinstance(fired["exception"], RequestCut) and fired["name"] == "/slow"
+    assert fired["exception"].url == f"{fresh.url}/slow/3000"
+    assert client.pool.idle == 0  # its socket is closed, never reused
+    assert wait_until(lambda: fresh.stats()["open"] == 0, timeout=5)
+
+
+def test_a_player_killed_before_its_request_is_sent_fires_nothing(fresh: Server) -> None:
+    client, event = client_for(fresh, connections=1)
+    holder = gevent.spawn(client.request, "GET", "/slow/500", "/slow")
+    assert green_wait(lambda: fresh.stats()["requests"] == 1)
+    waiting = gevent.spawn(client.request, "GET", "/echo", "/echo")  # waits for the socket
+    gevent.sleep(0.05)
+    waiting.kill(block=True, timeout=5)
+    holder.join(timeout=5)
+    assert [e["name"] for e in event.fired] == ["/slow"] and event.fired[0]["exception"] is None
+    assert fresh.stats()["requests"] == 1
+
+
+def test_a_socket_idle_longer_than_the_limit_is_closed_not_reused(fresh: Server) -> None:
+    client, event = client_for(fresh, idle_s=0.3)
+    for _ in range(2):  # several sockets idle in the pool
+        gevent.joinall([gevent.spawn(client.request, "GET", "/slow/50", "/slow") for _ in range(3)])
+    assert client.pool.idle == 3
+    assert body(client.request("GET", "/echo", "/echo"))["connection"] <= 3  # reused
+    gevent.sleep(0.4)  # the server still holds them open: only their age says no
+    reply = client.request("GET", "/echo", "/echo")
+    assert reply.error is None and body(reply)["connection"] == 4  # a fresh one
+    assert client.pool.opened == 4 and client.pool.idle == 1  # the old ones were closed
+    assert green_wait(lambda: fresh.stats()["open"] == 1)
+    assert fresh.stats()["requests"] == 8 and all(e["exception"] is None for e in event.fired)
+
+
+def test_the_idle_limit_is_below_uvicorns_keep_alive() -> None:
+    import uvicorn
+
+    limits = PoolLimits(1, 1.0, 1.0)
+    assert limits.idle_s < uvicorn.Config(app=None).timeout_keep_alive

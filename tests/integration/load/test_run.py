@@ -57,7 +57,10 @@ def test_the_run_completes_and_leaves_no_process(outcome: Outcome) -> None:
     assert len(outcome.processes) == 3
     assert not any(ref.is_alive() for ref in outcome.processes)
     assert [s.t for s in outcome.seconds] == list(range(len(outcome.seconds)))
-    print(f"\nreq/s {outcome.result.totals.requests_per_s:.0f}, tracking {outcome.result.tracking}")
+    print(
+        f"\nreq/s {outcome.result.totals.requests_per_s:.0f}, tracking {outcome.result.tracking}"
+        f", cut {outcome.result.cut_requests}"
+    )
 
 
 def test_timeseries_has_per_second_rows_for_all_and_each_endpoint(outcome: Outcome) -> None:
@@ -67,8 +70,10 @@ def test_timeseries_has_per_second_rows_for_all_and_each_endpoint(outcome: Outco
     endpoints = {r["endpoint"] for r in rows}
     assert {"POST /api/login", "GET /api/lobby", ROUNDS, "POST /api/deposits"} <= endpoints
     assert not any("starburst" in e or "/d1" in e for e in endpoints)  # templated names
-    # what the gateway received is what was recorded
-    assert sum(r["requests"] for r in star) == sum(outcome.counts["requests"].values())
+    # what the gateway received is what was recorded, and the requests cut (a player
+    # killed with its request out, after stop_timeout) are counted apart
+    received = sum(outcome.counts["requests"].values())
+    assert sum(r["requests"] for r in star) + outcome.result.cut_requests == received
     assert sum(r["failures"] for r in star) == 0
     busy = [r for r in star if r["requests"] > 0]
     assert all(not math.isnan(r["p95_ms"]) and r["p50_ms"] <= r["p99_ms"] for r in busy)
@@ -85,7 +90,7 @@ def test_actual_players_track_the_target(outcome: Outcome) -> None:
 def test_histograms_decode_and_count_every_request(outcome: Outcome) -> None:
     encoded = json.loads((outcome.result.run_dir / "histograms.json").read_text())
     total = hdr.decode(encoded["*"]).get_total_count()
-    assert total == sum(outcome.counts["requests"].values())
+    assert total + outcome.result.cut_requests == sum(outcome.counts["requests"].values())
     assert hdr.decode(encoded[ROUNDS]).get_total_count() > 0
 
 

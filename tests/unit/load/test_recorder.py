@@ -176,3 +176,48 @@ def test_a_lagging_worker_keeps_its_last_count() -> None:
     recorder.add(report("worker-1", 0, players=10))
     recorder.add(report("worker-0", 1, players=10))
     assert [r.actual_players for r in recorder.due(3.5)] == [20, 20]
+
+
+def test_a_late_report_for_an_endpoint_the_final_second_lacked_gets_a_row() -> None:
+    recorder = Recorder(lambda t: 10, ["worker-0", "worker-1"], lateness_s=3.0)
+    recorder.add(report("worker-0", 0, login=endpoint([1.0])))
+    recorder.due(elapsed_s=4.0)  # second 0 is final without worker-1: no rounds row in it
+    recorder.add(report("worker-1", 0, rounds=endpoint([5.0, 7.0], failures=1)))
+    rows = {(r.t, r.endpoint): r for r in recorder.timeseries}
+    assert (rows[0, ROUNDS].requests, rows[0, ROUNDS].failures) == (2, 1)
+    assert rows[0, ROUNDS].max_ms == pytest.approx(7.0, rel=0.01)  # only its own latencies
+    assert (rows[0, "*"].requests, rows[0, "*"].failures) == (3, 1)
+    assert recorder.totals[ROUNDS].get_total_count() == 2
+    assert recorder.totals["*"].get_total_count() == 3
+    recorder.add(report("worker-1", 0, rounds=endpoint([9.0])))  # that row exists now
+    assert rows[0, ROUNDS].requests == 3 and rows[0, "*"].requests == 4
+    assert len(recorder.timeseries) == 3 and recorder.late_reports == 2
+
+
+def test_the_late_row_is_written_with_its_second(tmp_path: Path) -> None:
+    recorder = Recorder(lambda t: 10, ["worker-0", "worker-1"], lateness_s=1.0)
+    recorder.add(report("worker-0", 0, login=endpoint([1.0])))
+    recorder.add(report("worker-0", 1, login=endpoint([1.0])))
+    recorder.due(elapsed_s=3.5)  # seconds 0 and 1 final
+    recorder.add(report("worker-1", 0, rounds=endpoint([5.0])))
+    write_outputs(recorder, tmp_path)
+    rows = pq.read_table(tmp_path / "timeseries.parquet").to_pylist()
+    assert [r["t"] for r in rows] == sorted(r["t"] for r in rows)
+    assert {(r["t"], r["endpoint"]) for r in rows if r["t"] == 0} == {
+        (0, LOGIN),
+        (0, "*"),
+        (0, ROUNDS),
+    }
+
+
+def test_requests_cut_are_counted_apart_per_endpoint() -> None:
+    recorder = Recorder(lambda t: 10, ["worker-0"])
+    cut = report("worker-0", 0, login=endpoint([1.0]))
+    cut.cut = {ROUNDS: 2}
+    recorder.add(WorkerSecond.from_wire(cut.to_wire()))  # cut travels on the wire
+    late = report("worker-0", 0)
+    late.cut = {ROUNDS: 1, LOGIN: 1}
+    recorder.due(elapsed_s=1.5)
+    recorder.add(late)  # a late report's cut counts too
+    assert recorder.cut == {ROUNDS: 3, LOGIN: 1} and recorder.cut_requests == 4
+    assert sum(r.requests for r in recorder.timeseries if r.endpoint == "*") == 1

@@ -13,6 +13,7 @@ import pytest
 
 from spikekit.load import histograms as hdr
 from spikekit.load.context import WorkerContext
+from spikekit.load.http import RequestCut
 from spikekit.load.pacing import LATE_MS
 from spikekit.load.players import PlayerPicker
 from spikekit.load.protocol import SECOND_MESSAGE, WorkerSecond
@@ -107,3 +108,39 @@ def test_a_paced_request_is_recorded_from_when_its_action_was_due(
         (30.0, 30.0),
         (40.0, 40.0),
     ]
+
+
+def test_a_request_cut_is_counted_apart_not_as_a_request(
+    ctx: WorkerContext, tmp_path: Path
+) -> None:
+    raw = RawSampleLog(tmp_path / "raw.csv")
+    runner = FakeRunner()
+    worker = WorkerStats(runner, "worker-0", ctx, raw, clock=lambda: T0 + 0.5)
+    rounds = "POST /api/games/{game}/rounds"
+    worker.on_request("POST", "/api/games/{game}/rounds", 3.0)
+    worker.on_request("POST", "/api/games/{game}/rounds", 2.0, exception=RequestCut("http://x/r"))
+    raw.close()
+    worker.send_due(T0 + 1.05)
+    second = WorkerSecond.from_wire(runner.sent[0][1])
+    endpoint = second.endpoints[rounds]
+    assert (endpoint.requests, endpoint.failures, endpoint.generator_errors) == (1, 0, 0)
+    assert hdr.decode(endpoint.histogram).get_total_count() == 1
+    assert second.cut == {rounds: 1}
+    with raw.path.open() as file:
+        assert [row["outcome"] for row in csv.DictReader(file)] == ["ok", "cut"]
+
+
+def test_a_request_completing_after_a_clock_step_back_is_never_dropped(
+    ctx: WorkerContext,
+) -> None:
+    now = [T0 + 1.5]
+    runner = FakeRunner()
+    worker = WorkerStats(runner, "worker-0", ctx, clock=lambda: now[0])
+    worker.on_request("GET", "/api/lobby", 1.0)
+    worker.send_due(T0 + 2.05)  # seconds 0 and 1 sent
+    now[0] = T0 + 0.9  # the wall clock stepped back into second 0
+    worker.on_request("GET", "/api/lobby", 2.0)
+    worker.send_due(T0 + 3.05)
+    seconds = [WorkerSecond.from_wire(data) for _, data in runner.sent]
+    assert [s.t for s in seconds] == [0, 1, 2]
+    assert [s.endpoints["GET /api/lobby"].requests for s in seconds[1:]] == [1, 1]
