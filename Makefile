@@ -7,7 +7,7 @@ TOXIPROXY_VERSION := v2.12.0
 ACTIONLINT_VERSION := v1.7.12
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo demo-compare test lint format bench bench-tools toxiproxy browser haproxy actionlint helm clean help
+.PHONY: install demo demo-compare test lint format bench bench-tools toxiproxy browser haproxy actionlint helm podman base-image image wheelhouse wheelhouse-deps clean help
 
 help:
 	@echo "make demo    - install, then run the built-in spike demo on the embedded stack"
@@ -101,6 +101,107 @@ haproxy:
 	else \
 		echo "haproxy not found and apt-get is unavailable: gateway replicas will be unavailable."; \
 		echo "  get it: install HAProxy (2.6 or later) from your OS packages so that 'haproxy' is on PATH"; \
+	fi
+
+# Containers (docs/containers.md): podman, runc and debootstrap from Debian's packages when
+# missing; a base image built from Debian's packages (no registry is needed), cached as a
+# root-file-system tarball in .tools/images/ so that a second build takes seconds; the project
+# image (deploy/container/Containerfile) from a wheelhouse built on the host. Podman reads
+# deploy/podman/containers.conf through CONTAINERS_CONF (never /etc).
+export CONTAINERS_CONF := $(CURDIR)/deploy/podman/containers.conf
+IMAGES := .tools/images
+BASE_IMAGE ?= localhost/spikekit-base:bookworm
+BASE_PACKAGES := python3,python3-venv,ca-certificates,haproxy
+BASE_TAR := $(IMAGES)/spikekit-base-bookworm.tar
+BASE_STAMP := $(IMAGES)/spikekit-base-bookworm.stamp
+IMAGE ?= localhost/spikekit:dev
+CONTEXT := .tools/container-context
+# Debian 12's Python is 3.11.2 and the host's may be newer: what the dependencies need only
+# below 3.11.3 (redis: async-timeout) is added to the wheelhouse by name; so is numpy, which
+# spikekit imports (load/histograms.py) but pyproject.toml reaches only through pandas.
+IMAGE_PY_EXTRA := 'async-timeout>=4.0.3' 'numpy>=1.26'
+
+podman:
+	@missing=; for tool in podman runc debootstrap; do \
+		command -v $$tool >/dev/null 2>&1 || [ -x /usr/sbin/$$tool ] || missing="$$missing $$tool"; done; \
+	if [ -z "$$missing" ]; then \
+		:; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		echo "installing$$missing (Debian packages) for the container tests"; \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing || \
+		{ $$SUDO apt-get update -qq && \
+		  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; }; \
+	else \
+		echo "missing:$$missing and apt-get is unavailable: install podman, runc and debootstrap"; exit 1; \
+	fi
+
+# The rootfs tarball is rebuilt only when the package list changes (the stamp holds it).
+base-image: podman
+	@if [ "$$(cat $(BASE_STAMP) 2>/dev/null)" != "$(BASE_PACKAGES)" ] || [ ! -s $(BASE_TAR) ]; then \
+		echo "building the base image's root file system with debootstrap (about 80 s)"; \
+		rm -rf $(IMAGES)/rootfs && mkdir -p $(IMAGES) && \
+		PATH="$$PATH:/usr/sbin:/sbin" debootstrap --variant=minbase --include=$(BASE_PACKAGES) \
+			bookworm $(IMAGES)/rootfs http://deb.debian.org/debian >$(IMAGES)/debootstrap.log 2>&1 || \
+			{ tail -20 $(IMAGES)/debootstrap.log; exit 1; }; \
+		rm -rf $(IMAGES)/rootfs/var/cache/apt/archives/*.deb $(IMAGES)/rootfs/var/lib/apt/lists/*; \
+		tar -C $(IMAGES)/rootfs -cf $(BASE_TAR).tmp . && mv $(BASE_TAR).tmp $(BASE_TAR) && \
+		rm -rf $(IMAGES)/rootfs && echo "$(BASE_PACKAGES)" > $(BASE_STAMP) && \
+		podman rmi -f $(BASE_IMAGE) >/dev/null 2>&1 || true; \
+	fi
+	@podman image exists $(BASE_IMAGE) || { echo "importing $(BASE_TAR) as $(BASE_IMAGE)"; \
+		podman import --quiet $(BASE_TAR) $(BASE_IMAGE) >/dev/null; }
+
+# The wheels of an image build that needs no index, in two parts with a layer each: deps/
+# (what the containers run: pyproject.toml's dependencies without the report makers
+# IMAGE_HOST_ONLY; collected again only when that list changes, so the image's layer of
+# them stays cached) and spikekit/ (the project's wheel, without build isolation: seconds).
+# `make -j2 image` collects them while debootstrap builds the base image.
+IMAGE_HOST_ONLY := pandas matplotlib
+DEPS_STAMP := $(CONTEXT)/deps.stamp
+wheelhouse-deps: $(STAMP)
+	@mkdir -p $(CONTEXT)/deps
+	@$(BIN)/python deploy/container/requirements.py pyproject.toml $(IMAGE_HOST_ONLY) \
+		> $(CONTEXT)/requirements.txt && printf '%s\n' $(IMAGE_PY_EXTRA) >> $(CONTEXT)/requirements.txt
+	@if ! cmp -s $(CONTEXT)/requirements.txt $(DEPS_STAMP); then \
+		echo "collecting the dependencies' wheels"; \
+		rm -rf $(CONTEXT)/deps && mkdir -p $(CONTEXT)/deps && \
+		$(BIN)/python -m pip wheel --quiet --wheel-dir $(CONTEXT)/deps \
+			-r $(CONTEXT)/requirements.txt && \
+		cp $(CONTEXT)/requirements.txt $(DEPS_STAMP); \
+	fi
+
+wheelhouse: wheelhouse-deps
+	@rm -rf $(CONTEXT)/src $(CONTEXT)/spikekit && mkdir -p $(CONTEXT)/src $(CONTEXT)/spikekit $(CONTEXT)/bin
+	@tar -c --exclude=__pycache__ pyproject.toml README.md spikekit | tar -x -C $(CONTEXT)/src
+	@$(BIN)/python -m pip wheel --quiet --no-deps --no-build-isolation \
+		--wheel-dir $(CONTEXT)/spikekit $(CONTEXT)/src
+	@rm -rf $(CONTEXT)/src
+	@cp deploy/container/entrypoint.sh $(CONTEXT)/
+	@if [ -x $(TOOLS)/toxiproxy-server ]; then cp $(TOOLS)/toxiproxy-server $(CONTEXT)/bin/; \
+	else cp "$$(command -v toxiproxy-server)" $(CONTEXT)/bin/; fi
+
+# The image is built again only when what goes into it changed: a hash of the Containerfile,
+# the entrypoint, pyproject.toml, every file of spikekit/, the Toxiproxy binary and the base
+# image, kept as the image's label io.spikekit.content (and in $(IMAGE_STAMP)).
+IMAGE_STAMP := $(IMAGES)/spikekit-image.stamp
+image: base-image toxiproxy wheelhouse-deps
+	@toxiproxy=$(TOOLS)/toxiproxy-server; [ -x $$toxiproxy ] || toxiproxy=$$(command -v toxiproxy-server); \
+	key=$$( { sha256sum deploy/container/Containerfile deploy/container/entrypoint.sh \
+			deploy/container/requirements.py pyproject.toml $$toxiproxy; \
+		find spikekit -type f ! -name '*.pyc' ! -path '*/__pycache__/*' -print0 | sort -z | \
+			xargs -0 sha256sum; \
+		echo $(IMAGE_HOST_ONLY) $(IMAGE_PY_EXTRA); podman image inspect --format '{{.Id}}' $(BASE_IMAGE); \
+		} | sha256sum | cut -c1-32); \
+	have=$$(podman image inspect --format '{{index .Labels "io.spikekit.content"}}' $(IMAGE) 2>/dev/null); \
+	if [ "$$have" = "$$key" ]; then echo "$(IMAGE) is up to date ($$key)"; else \
+		old=$$(podman image inspect --format '{{.Id}}' $(IMAGE) 2>/dev/null); \
+		$(MAKE) --no-print-directory wheelhouse && \
+		podman build --quiet --network none --build-arg BASE_IMAGE=$(BASE_IMAGE) \
+			--label io.spikekit.content=$$key \
+			-f deploy/container/Containerfile -t $(IMAGE) $(CONTEXT) >/dev/null && \
+		mkdir -p $(IMAGES) && echo $$key > $(IMAGE_STAMP) && echo "built $(IMAGE) ($$key)" && \
+		if [ -n "$$old" ]; then podman rmi $$old >/dev/null 2>&1 || true; fi; \
 	fi
 
 demo: install

@@ -24,7 +24,7 @@ from bench.harness import REPO, RESULTS, Config, Section
 from bench.platform_cpu import wait_for_quiet
 from bench.platform_notes import Setup, read_reference, reference_of
 from bench.platform_run import Measurement, Tree, describe_this_tree, measure
-from bench.platform_section import section_for
+from bench.platform_section import section_for, write_capacity_figure
 from bench.platform_steps import Criterion, Schedule, schedule
 
 #: Steps of about 1.6x. Every ramp is 10 arrivals (logins) a second, 0.29 s of argon2id a
@@ -73,6 +73,8 @@ def run(config: Config, baseline_tree: Path | None = None, results: Path = RESUL
         reference = reference_of(first, datetime.now(UTC).strftime("%Y-%m-%d"))
         recorded = True
     setup = Setup(CRITERION, ACCOUNTS, QUIET_CORES, QUIET_WAIT_S, QUICK_QUIET_WAIT_S)
+    if not config.quick:  # the package's figure (docs/capacity.md); quick holds are too short
+        write_capacity_figure(measured["this tree"])
     return section_for(measured, plan, setup, reference, recorded)
 
 

@@ -1,18 +1,24 @@
 """The platform bench's section of RESULTS.md: the knee, its ratios, the cost of a request.
 
 :func:`section_for` turns the measurements of :mod:`bench.platform_run` into the table's
-rows; the notes under it are :mod:`bench.platform_notes`'.
+rows; the notes under it are :mod:`bench.platform_notes`'. :func:`write_capacity_figure`
+keeps this tree's knee in the package (``spikekit/reference_platform/capacity.json``),
+where the dry run and the start of a run read it (docs/capacity.md).
 """
 
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
+from pathlib import Path
 
-from bench.harness import Row, Section, format_number, format_ratio
+from bench.harness import Row, Section, command_line, format_number, format_ratio
 from bench.platform_cpu import ceiling_rps, marginal_ms
 from bench.platform_notes import Reference, Setup, notes_for
 from bench.platform_run import Measurement, StepCost
 from bench.platform_steps import Schedule, StepFigures
+from spikekit.reference_platform.capacity import CAPACITY_FILE, PlatformCapacity, write_capacity
+from spikekit.scenarios import load_scenario
 
 TARGET, GOAL = 5.0, 10.0  # issue 13: 5x the before figure, goal 10x
 DISTURBED_CORES = 0.5  # other processes this busy during a step: flagged beside its figures
@@ -254,3 +260,48 @@ def _cost_rows(
 
 def _mix(figures: StepFigures) -> str:
     return ", ".join(f"{name} {share:.0%}" for name, share in figures.mix().items())
+
+
+def capacity_of(measurement: Measurement, command: str, date: str) -> PlatformCapacity | None:
+    """This measurement's knee as the package keeps it; None without a costed knee."""
+    held = measurement.knee.held
+    cost = measurement.step_costs.get(held.step.index) if held else None
+    if held is None or cost is None or not held.actual_players or not held.rps > 0:
+        return None
+    think = load_scenario("baseline").think_time  # the bench scenario's (scenario_document)
+    return PlatformCapacity(
+        knee_players=held.step.players,
+        censored=measurement.knee.censored,
+        knee_rps=round(held.rps, 2),
+        rps_per_player=round(held.rps / held.actual_players, 4),
+        think_min_s=think.min,
+        think_max_s=think.max,
+        p95_ms=round(held.p95_ms, 1) if held.p95_ms == held.p95_ms else None,
+        cpu_ms_per_request=round(cost.ms_per_request, 3),
+        cpu_ms_by_process={c.role: round(c.ms_per_request, 3) for c in cost.costs},
+        cores=len(os.sched_getaffinity(0)),
+        cpu_model=cpu_model(),
+        date=date,
+        commit=measurement.tree.description,
+        command=command,
+        source=f"python -m bench --only platform, {measurement.tree.label} (RESULTS.md section 6)",
+    )
+
+
+def write_capacity_figure(
+    measurement: Measurement, path: Path = CAPACITY_FILE, command: str | None = None
+) -> Path | None:
+    """Replace the package's capacity figure with this measurement's; None (and the file
+    left as it was) when no step was held."""
+    date = datetime.now(UTC).strftime("%Y-%m-%d")
+    capacity = capacity_of(measurement, command or command_line(), date)
+    return write_capacity(capacity, path) if capacity else None
+
+
+def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    try:
+        lines = cpuinfo.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return ""
+    names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
+    return names[0] if names else ""

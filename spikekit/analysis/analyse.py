@@ -6,17 +6,14 @@ from dataclasses import dataclass, field
 
 from spikekit.analysis.audit import AuditResult, audit_run
 from spikekit.analysis.blast import BlastRadius, blast_radius
-from spikekit.analysis.comparison import (
-    BottleneckHint,
-    PhaseComparison,
-    bottleneck_hints,
-    compare_phases,
-)
+from spikekit.analysis.comparison import PhaseComparison, compare_phases
+from spikekit.analysis.hints import BottleneckHint, bottleneck_hints, explain_failure
+from spikekit.analysis.machine import beyond_machine
 from spikekit.analysis.recovery import FaultResult, analyse_faults, excused_seconds
 from spikekit.analysis.rundir import RunData
 from spikekit.analysis.slo import SLOSeries, evaluate_slos
 from spikekit.analysis.toolkit import NotReverted, not_reverted
-from spikekit.analysis.verdict import SLOResult, VerdictResult, decide, judge_slos
+from spikekit.analysis.verdict import SLOResult, Verdict, VerdictResult, decide, judge_slos
 
 
 @dataclass(frozen=True)
@@ -41,6 +38,17 @@ def analyse(run: RunData) -> RunAnalysis:
     hints = bottleneck_hints(run)
     audit = audit_run(run)
     still_on = not_reverted(run)
+    verdict = decide(
+        slos,
+        faults,
+        audit,
+        hints,
+        run.aborted,
+        run.abort_reason,
+        incidents=run.incidents,
+        still_on=still_on,
+        beyond_machine=beyond_machine(run.meta.machine_fit),
+    )
     return RunAnalysis(
         run=run,
         evaluations=evaluations,
@@ -48,17 +56,8 @@ def analyse(run: RunData) -> RunAnalysis:
         faults=faults,
         blast=blast_radius(run, faults),
         phases=compare_phases(run, excused),
-        hints=hints,
+        hints=explain_failure(run, hints, verdict.verdict is Verdict.FAILED),
         audit=audit,
-        verdict=decide(
-            slos,
-            faults,
-            audit,
-            hints,
-            run.aborted,
-            run.abort_reason,
-            incidents=run.incidents,
-            still_on=still_on,
-        ),
+        verdict=verdict,
         not_reverted=still_on,
     )

@@ -27,7 +27,7 @@ from enum import StrEnum
 
 from spikekit.analysis import series as s
 from spikekit.analysis.audit import AuditResult, CheckStatus
-from spikekit.analysis.comparison import BottleneckHint
+from spikekit.analysis.hints import BottleneckHint
 from spikekit.analysis.recovery import FaultResult
 from spikekit.analysis.rundir import Incident
 from spikekit.analysis.slo import SLOSeries
@@ -62,6 +62,9 @@ class VerdictResult:
     conclusive: bool
     paragraph: str
     inconclusive_reasons: tuple[str, ...] = field(default=())
+    #: a FAILED run whose peak was beyond this machine's bundled platform: why it may be
+    #: the machine's failure (:mod:`spikekit.analysis.machine`); the exit code is the same
+    beyond_machine: str | None = None
 
 
 def judge_slos(evaluations: list[SLOSeries], excused: s.Bools) -> list[SLOResult]:
@@ -94,6 +97,7 @@ def decide(
     abort_reason: str | None = None,
     incidents: Sequence[Incident] = (),
     still_on: Sequence[NotReverted] = (),
+    beyond_machine: str | None = None,
 ) -> VerdictResult:
     failed_slos = [r for r in slos if not r.passed]
     # a fault whose revert failed is the toolkit's problem: not judged, not a failure
@@ -140,6 +144,13 @@ def decide(
             f"Fault '{f.window.fault_id}' ({f.window.fault} on {f.window.target}) "
             f"{f.outcome.value}."
         )
+    named = [h for h in hints if not h.makes_inconclusive]
+    if verdict is Verdict.FAILED and named:
+        first = named[0]
+        sentences.append(
+            f"The first bottleneck hint: {first.kind.value} ({first.subject}) "
+            f"from t={first.first_t} s."
+        )
     if audit.status is CheckStatus.FAILED:
         bad = [x.name for x in audit.findings if x.status is CheckStatus.FAILED]
         sentences.append(f"The wallet audit failed: {', '.join(bad)}.")
@@ -153,6 +164,9 @@ def decide(
         sentences.append(f"Wallet audit: {x.detail}.")
     for fault in still_on:
         sentences.append(f"{fault.text()}.")
+    beyond_machine = beyond_machine if verdict is Verdict.FAILED else None
+    if beyond_machine:
+        sentences.append(beyond_machine)
     if any(h.makes_inconclusive for h in hints):
         sentences.append(
             "The load generator was overloaded, so this run is inconclusive: "
@@ -170,4 +184,7 @@ def decide(
         code = ExitCode.FAILED
     else:
         code = ExitCode.OK
-    return VerdictResult(verdict, code, aborted, conclusive, " ".join(sentences), tuple(reasons))
+    paragraph = " ".join(sentences)
+    return VerdictResult(
+        verdict, code, aborted, conclusive, paragraph, tuple(reasons), beyond_machine
+    )

@@ -38,7 +38,7 @@ from spikekit.rundir.journal import (
 )
 from spikekit.rundir.layout import JOURNAL
 from spikekit.scenarios.durations import format_duration, parse_duration
-from spikekit.scenarios.faults import FAULT_TYPES, FaultBase
+from spikekit.scenarios.faults import FAULT_TYPES, FaultBase, FaultFamily
 from spikekit.scenarios.loader import load_scenario
 from spikekit.scenarios.timeline import timeline
 from spikekit.scenarios.untrusted import MAX_JOURNAL_BYTES, safe_load_yaml
@@ -129,11 +129,14 @@ def _validated(model: type[FaultBase], fault: str, data: dict[str, Any]) -> Faul
         raise ConfigError(f"{fault}: " + "; ".join(problems)) from None
 
 
-def _context(state_dir: Path, toxiproxy: str | None, allow: list[str]) -> ChaosContext:
+def _context(
+    spec: FaultBase, state_dir: Path, toxiproxy: str | None, allow: list[str]
+) -> ChaosContext:
     guard = TargetGuard(allow)
     if running_state(state_dir) is not None:
         return ChaosContext.for_platform(state_dir, guard=guard, toxiproxy_url=toxiproxy)
-    if toxiproxy is None:
+    # a docker fault acts on the engine (DOCKER_HOST or its socket): no platform, no Toxiproxy
+    if toxiproxy is None and spec.family is not FaultFamily.DOCKER:
         raise ConfigError(
             f"no platform is running from --state-dir {state_dir}: start one (spikekit platform "
             "up --detach) or give --toxiproxy URL for a platform of your own"
@@ -187,7 +190,7 @@ def inject(
     spec = _spec(fault, target, param or [], seconds)
     path = journal or state_dir / "chaos" / JOURNAL
     probe_folder(path.parent, "--journal" if journal else "--state-dir", keep=False)
-    ctx = _context(state_dir, toxiproxy, allow_target or [])
+    ctx = _context(spec, state_dir, toxiproxy, allow_target or [])
     fault_id = f"{fault.replace('.', '-')}-{time.strftime('%Y%m%dT%H%M%S')}"
     chaos_fault = build_fault(spec, ctx, fault_id=fault_id, duration_s=seconds)
     chaos_fault.check()

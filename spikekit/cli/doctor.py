@@ -7,14 +7,15 @@ from typing import Annotated
 import typer
 
 from spikekit.cli import console
+from spikekit.container_engine import engine_checks
 from spikekit.machine import Status, run_checks
 
 
 def doctor(
     json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """Check Python, the wheels, Toxiproxy, Go, Chromium and this machine's limits."""
-    checks = run_checks()
+    """Check Python, the wheels, Toxiproxy, Go, Chromium, the container engine and limits."""
+    checks = run_checks() + engine_checks()
     failed = [c for c in checks if c.required and c.status is Status.MISSING]
     if json:
         console.print_json({"ok": not failed, "checks": [c.model_dump() for c in checks]})

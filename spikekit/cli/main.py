@@ -15,6 +15,7 @@ from spikekit.cli import (
     console,
     demo,
     doctor,
+    plan,
     platform,
     report,
     run,
@@ -82,6 +83,7 @@ app.command("demo")(demo.demo)
 app.command("report")(report.report)
 app.command("compare")(compare.compare)
 app.command("worker")(worker.worker)
+app.command("plan")(plan.plan)
 
 
 def _version(value: bool) -> None:

@@ -152,13 +152,37 @@ def status(
         rows += [[b.kind, str(b.pid), b.address, b.health] for b in current.backing]
         if current.toxiproxy_api:
             rows.append(["toxiproxy", "", current.toxiproxy_api, f"{len(current.links)} links"])
+        balancer = current.balancer
+        if balancer is not None:
+            rows.insert(0, ["haproxy", str(balancer.pid), balancer.url, balancer.health])
         console.table(
             f"platform ({current.profile}, {current.status})",
             ["service", "PID", "URL", "health"],
             rows,
         )
+        if balancer is not None:
+            _show_servers(balancer)
     if not current.running:
         raise typer.Exit(1)
+
+
+def _show_servers(balancer: control.BalancerStatus) -> None:
+    rows = [
+        [
+            s.server + (" (backup)" if s.backup else ""),
+            "up" if s.up else "DOWN",
+            s.status,
+            s.check or "-",
+            str(s.sessions),
+            str(s.queue),
+        ]
+        for s in balancer.servers
+    ]
+    console.table(
+        f"haproxy (PID {balancer.pid}, port {balancer.port}): backend servers",
+        ["server", "up/down", "status", "last check", "sessions", "queue"],
+        rows,
+    )
 
 
 @app.command()

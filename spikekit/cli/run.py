@@ -8,13 +8,16 @@ from typing import Annotated, Literal
 import typer
 
 from spikekit.cli import console
-from spikekit.cli.params import PORT, Host, Number, PathOf, Url, Workers, probe_folder
+from spikekit.cli.params import PORT, Host, KeyValue, Number, PathOf, Url, Workers, probe_folder
 from spikekit.errors import ConfigError
 from spikekit.load.options import plan_workers
+from spikekit.run.capacity_check import Fit, MachineFit
 from spikekit.run.hooks import RunHooks, RunOutcome, RunStarted
+from spikekit.run.machine_fit import check_this_machine
 from spikekit.run.options import RunOptions
 from spikekit.rundir.journal import FaultError, FaultInjected, FaultReverted, JournalEvent
 from spikekit.rundir.live import SecondSummary
+from spikekit.scenarios import Scenario
 from spikekit.scenarios.durations import format_duration
 from spikekit.scenarios.target import PlatformTarget, Profile
 from spikekit.scenarios.timeline import timeline
@@ -49,6 +52,8 @@ def _dry_run(options: RunOptions) -> None:
     )
     if plan.warning:
         console.warn(plan.warning)
+    _machine_fit(check_this_machine(scenario, ref=options.scenario))
+    _capacity_plan(scenario)
     from spikekit.load.feasibility import GAP, predict
 
     feasibility = predict(scenario, plan.workers + options.remote_workers)
@@ -64,6 +69,39 @@ def _dry_run(options: RunOptions) -> None:
         for e in timeline(scenario)
     ]
     console.table("plan (nothing was started)", ["from", "to", "", "what"], rows)
+
+
+def _machine_fit(fit: MachineFit | None) -> None:
+    """The peak against what this machine's bundled platform holds (docs/capacity.md)."""
+    if fit is None:  # a platform of the user's own: nothing is known of it
+        return
+    if fit.fit is Fit.FITS:
+        console.info(f"machine: {fit.message()}")
+    else:
+        console.warn(f"beyond this machine: {fit.message()}")
+
+
+def _capacity_plan(scenario: Scenario) -> None:
+    """One line of ``spikekit plan`` (docs/sizing.md): what the peak needs in all."""
+    if not isinstance(scenario.target, PlatformTarget):
+        return  # nothing measured of a platform of the user's own
+    from spikekit.plan.measured import bundled_costs, peak_of
+    from spikekit.plan.model import make_plan
+
+    measured = bundled_costs()
+    if measured is None:
+        return
+    plan = make_plan(scenario.name, peak_of(scenario, measured), measured)
+    cores = plan.production_cores
+
+    def n(value: float) -> str:
+        return f"{value:,.0f}" if value >= 10 else f"{value:.1f}"
+
+    console.info(
+        f"capacity plan: the peak needs about {n(cores.point)} cores for the platform "
+        f"({n(cores.low)}–{n(cores.high)}), {n(plan.test_cores.point)} with the test's own "
+        f"parts; `spikekit plan {scenario.name}` for each part"
+    )
 
 
 def _subscribe(hooks: RunHooks, dashboard: console.Dashboard) -> None:
@@ -178,6 +216,14 @@ def run(
         int | None,
         typer.Option(parser=PORT, help="Port of the Locust master (default: a free one)."),
     ] = None,
+    scrape: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="SERVICE=URL",
+            parser=KeyValue("SERVICE=URL"),
+            help="Record this /metrics of your platform (--target); repeat per process.",
+        ),
+    ] = None,
 ) -> None:
     """Run a spike scenario: platform, load, faults; then the report and the verdict.
 
@@ -202,6 +248,7 @@ def run(
         remote_workers=remote_workers,
         master_bind=master_bind,
         master_port=master_port,
+        scrape=tuple(scrape or ()),
     )
     options.resolve()  # every override checked (ConfigError naming the option) first
     probe_folder(out, "--out", keep=not dry_run)
@@ -209,6 +256,7 @@ def run(
         _dry_run(options)
         return
     spike = SpikeRun(options)
+    _machine_fit(spike.machine_fit)  # before the dashboard takes the screen
     with console.Dashboard(f"spikekit run {spike.scenario.name}") as dashboard:
         _subscribe(spike.hooks, dashboard)
         outcome = spike.execute()

@@ -14,8 +14,9 @@ from spikekit.errors import StackError
 from spikekit.ports import is_listening
 from spikekit.processes import terminate_refs, wait_until
 from spikekit.reference_platform import state as state_file
+from spikekit.reference_platform.haproxy import read_servers
 from spikekit.reference_platform.redis_server import ping
-from spikekit.reference_platform.state import StackState
+from spikekit.reference_platform.state import BalancerInfo, StackState
 
 DETACHED_START_TIMEOUT_S = 120.0
 
@@ -40,6 +41,29 @@ class BackingStatus(BaseModel):
     health: str
 
 
+class BalancedServer(BaseModel):
+    """One server behind HAProxy as its statistics say now."""
+
+    backend: str
+    server: str
+    status: str  # UP, DOWN, "UP 1/2", "no check" (a fail-open backup) ...
+    up: bool
+    check: str  # last health check: L7OK, L4CON, L7STS ...
+    sessions: int
+    queue: int
+    backup: bool
+
+
+class BalancerStatus(BaseModel):
+    pid: int
+    port: int
+    url: str
+    stats_url: str
+    alive: bool
+    health: str  # "ok": answers and a health-checked server is up; "degraded"; "down"
+    servers: list[BalancedServer] = []
+
+
 class PlatformStatus(BaseModel):
     running: bool
     state_dir: str
@@ -48,6 +72,7 @@ class PlatformStatus(BaseModel):
     players: int = 0
     supervisor_pid: int | None = None
     toxiproxy_api: str | None = None
+    balancer: BalancerStatus | None = None
     services: list[ServiceStatus] = []
     backing: list[BackingStatus] = []
     links: list[state_file.LinkInfo] = []
@@ -106,6 +131,27 @@ def _http_health(client: httpx.Client, url: str) -> str:
     return "ok" if response.status_code == 200 else "degraded"
 
 
+def balancer_status(info: BalancerInfo, timeout: float = 2.0) -> BalancerStatus:
+    """HAProxy's PID and port, and each server up or down from its statistics."""
+    alive = info.ref().is_alive()
+    rows = read_servers(info.stats_url, timeout) if alive else None
+    servers = [
+        BalancedServer(**vars(row), up=row.up) for row in rows or [] if row.server != "BACKEND"
+    ]
+    checked_up = any(s.up for s in servers if not s.backup)
+    health = "down" if rows is None else "ok" if checked_up else "degraded"
+    port = int(info.url.rsplit(":", 1)[1])
+    return BalancerStatus(
+        pid=info.pid,
+        port=port,
+        url=info.url,
+        stats_url=info.stats_url,
+        alive=alive,
+        health=health,
+        servers=servers,
+    )
+
+
 def status(state_dir: Path, timeout: float = 2.0) -> PlatformStatus:
     state = running_state(state_dir)
     if state is None:
@@ -148,6 +194,7 @@ def status(state_dir: Path, timeout: float = 2.0) -> PlatformStatus:
         players=state.players,
         supervisor_pid=state.supervisor.pid,
         toxiproxy_api=state.toxiproxy_api,
+        balancer=balancer_status(state.balancer, timeout) if state.balancer else None,
         services=services,
         backing=backing,
         links=state.links,

@@ -10,9 +10,10 @@ stack's state folder, so it needs no port and works for any process that can rea
     <state_dir>/control/responses/<id>.json   written by the supervisor when done
 
 A request names a process as in ``stack.json`` (``postgres``, ``redis``, ``gateway``,
-``gateway-2`` ...). ``start`` starts it again with the same command line, port, data and
-environment (PostgreSQL recovers its data; Redis starts empty unless ``keep_data`` and a
-snapshot exists), waits until it answers, and saves ``stack.json`` with its new PID.
+``gateway-2``, ``haproxy`` ...). ``start`` starts it again with the same command line,
+port, data and environment (PostgreSQL recovers its data; Redis starts empty unless
+``keep_data`` and a snapshot exists), waits until it answers, and saves ``stack.json``
+with its new PID.
 A process that is still alive is left alone (the answer is ``ok`` with its PID).
 
 Supervisor side: ``control = StackControl(stack)``, then ``control.handle_pending()``
@@ -172,6 +173,8 @@ class StackControl:
             redis.process = _respawn(old, death=signal.SIGKILL)
             _wait_ready(redis.process, lambda: ping(redis.port), target)
             return redis.process
+        if target == "haproxy" and stack.balancer is not None:
+            return _require(stack.balancer.restart().process, target)
         for replica in stack.replicas:
             if replica.process.name == target:
                 if replica.process.poll() is None:

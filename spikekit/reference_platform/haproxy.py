@@ -14,10 +14,17 @@ every replica fails its check at once (a shared dependency such as Redis is down
 every gateway answers 503 on ``/health``), HAProxy sends the players to them anyway,
 as it would without a balancer, instead of answering 503 itself. One dead replica
 among live ones is never reached that way.
+
+:func:`read_servers` reads the stats page's CSV (``/stats;csv``): each server's status
+(``UP``, ``DOWN``, ``no check`` for a backup ...) and last health check, for
+``spikekit platform status``. :meth:`HAProxyServer.restart` starts it again with the same
+configuration and ports (the control channel's ``start haproxy``).
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import shutil
 import signal
 from collections.abc import Sequence
@@ -121,6 +128,53 @@ class BalancerConfig:
         return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class ServerState:
+    """One row of HAProxy's statistics: a backend (``server`` is ``BACKEND``) or a server."""
+
+    backend: str
+    server: str
+    status: str  # UP, DOWN, "UP 1/2" (going down), MAINT, "no check" (a backup) ...
+    check: str  # the last health check: L7OK, L4CON (refused), L7STS (a non-200) ...
+    sessions: int
+    queue: int
+    backup: bool
+
+    @property
+    def up(self) -> bool:
+        return self.status.startswith("UP") or self.status == "no check"
+
+
+def parse_servers(text: str) -> list[ServerState]:
+    """The backend and server rows of ``/stats;csv`` (frontends left out)."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("# ")))
+    rows: list[ServerState] = []
+    for row in reader:
+        if row.get("svname") in (None, "FRONTEND") or row.get("pxname") == "stats":
+            continue
+        rows.append(
+            ServerState(
+                backend=row["pxname"],
+                server=row["svname"],
+                status=row.get("status", ""),
+                check=row.get("check_status", "") or "",
+                sessions=int(row.get("scur") or 0),
+                queue=int(row.get("qcur") or 0),
+                backup=row.get("bck") == "1",
+            )
+        )
+    return rows
+
+
+def read_servers(stats_url: str, timeout: float = 2.0) -> list[ServerState] | None:
+    """Every backend and server as HAProxy sees them now; None when it does not answer."""
+    try:
+        response = httpx.get(f"{stats_url}/stats;csv", timeout=timeout)
+    except httpx.HTTPError:
+        return None
+    return parse_servers(response.text) if response.status_code == 200 else None
+
+
 def balancer_config(backend: str, upstreams: Sequence[Upstream]) -> BalancerConfig:
     """A configuration on two free ports of 127.0.0.1."""
     return BalancerConfig(
@@ -167,6 +221,12 @@ class HAProxyServer:
             self.stop()
             raise ServiceStartError("haproxy", f"not ready in {timeout:.0f} s\n{tail}")
         return self
+
+    def restart(self, timeout: float = 15.0) -> HAProxyServer:
+        """Start it again after it died, with the same configuration and ports."""
+        if self.process is not None and self.process.poll() is None:
+            return self
+        return self.start(timeout)
 
     def ready(self) -> bool:
         try:

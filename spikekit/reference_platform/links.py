@@ -70,15 +70,20 @@ def _env_key(dependency: str) -> str:
 class LinkPlan:
     """Where each service must connect to reach each dependency."""
 
-    def __init__(self, spec: StackSpec, toxiproxy: Toxiproxy | None) -> None:
+    def __init__(
+        self, spec: StackSpec, toxiproxy: Toxiproxy | None, *, proxied: bool | None = None
+    ) -> None:
+        """``proxied``: route through Toxiproxy links (default: when ``toxiproxy`` runs);
+        True without a server plans the links for one started elsewhere (a container)."""
         self.spec = spec
         self.toxiproxy = toxiproxy
+        self.proxied = toxiproxy is not None if proxied is None else proxied
         self.links: list[LinkInfo] = []
         self._urls: dict[tuple[str, str], list[str]] = {}
 
     def _connect(self, service: str, dependency: str, upstream_port: int, link_name: str) -> None:
         port = upstream_port
-        if self.toxiproxy is not None:
+        if self.proxied:
             port = free_port()
             link = LinkInfo(
                 name=link_name,

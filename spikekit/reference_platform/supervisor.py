@@ -14,15 +14,25 @@ in its ``SPIKEKIT_*`` variables: a caller gets its own key, a called service onl
 keys of the callers it accepts. They are saved as ``keys.json`` (0600) in the state
 folder for the owner's tools and tests while the stack runs, and removed when it
 stops; see docs/security.md.
+
+What happens to the stack's processes is the supervisor's to tell: :meth:`Stack.watch`
+(called each second by ``wait_forever`` and by a run) notices a process that exited (its
+exit code or signal) and one that was started again (a chaos fault's restart, by the
+control channel), returns them as :class:`ProcessEvent` and writes them as operator lines
+(:mod:`.common.oplog`) to ``logs/supervisor.log``. The supervisor does not restart a
+process on its own (neither a service nor HAProxy): a fault's revert does.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, TextIO
 
 import httpx
 
@@ -30,6 +40,7 @@ from spikekit.errors import ServiceStartError, StackError
 from spikekit.ports import LOOPBACK, free_port
 from spikekit.processes import ManagedProcess, spawn, wait_until
 from spikekit.reference_platform import state as state_file
+from spikekit.reference_platform.common.oplog import OpLog
 from spikekit.reference_platform.common.service_auth import (
     STUDIO_PREFIX,
     StackKeys,
@@ -60,6 +71,36 @@ from spikekit.reference_platform.state import (
 )
 
 HEALTH_TIMEOUT_S = 60.0
+SUPERVISOR_LOG = "supervisor.log"  # in logs/, next to the services'
+
+
+@dataclass(frozen=True)
+class ProcessEvent:
+    """A process of the stack that exited, or was started again."""
+
+    kind: Literal["exited", "restarted"]
+    name: str  # as in stack.json: gateway-2, haproxy, postgres ...
+    pid: int
+    exit_code: int | None = None  # negative: killed by that signal
+    previous_pid: int | None = None  # restarted: the PID it had before
+
+    @property
+    def detail(self) -> str:
+        if self.kind == "restarted":
+            return f"{self.name} started again (PID {self.pid}, was {self.previous_pid})"
+        return f"{self.name} (PID {self.pid}) {exit_text(self.exit_code)}"
+
+
+def exit_text(code: int | None) -> str:
+    """``exited with code 1``, ``killed by SIGKILL``."""
+    if code is None:
+        return "is running"
+    if code >= 0:
+        return f"exited with code {code}"
+    try:
+        return f"killed by {signal.Signals(-code).name}"
+    except ValueError:
+        return f"killed by signal {-code}"
 
 
 def _info(process: ManagedProcess) -> ProcessInfo:
@@ -108,6 +149,10 @@ class Stack:
         self.seeded_players = 0
         self.keys = _keys_for(spec)
         self._keys_file: Path | None = None  # written by this stack, removed when it stops
+        self.oplog: OpLog | None = None  # logs/supervisor.log while the stack runs
+        self._log_stream: TextIO | None = None
+        self._seen: dict[str, ManagedProcess] = {}  # the process last seen under each name
+        self._reported: set[int] = set()  # PIDs whose exit was reported
 
     def __enter__(self) -> Stack:
         self.start()
@@ -143,6 +188,9 @@ class Stack:
             )
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self._keys_file = self.keys.save(self.state_dir)
+        (self.state_dir / "logs").mkdir(exist_ok=True)
+        self._log_stream = (self.state_dir / "logs" / SUPERVISOR_LOG).open("a", encoding="utf-8")
+        self.oplog = OpLog("supervisor/0", self._log_stream)
 
     def _start_backing(self) -> None:
         if Backing.POSTGRES in self.spec.backing:
@@ -326,6 +374,63 @@ class Stack:
 
     # -- run and stop ------------------------------------------------------------------
 
+    def processes(self) -> dict[str, ManagedProcess]:
+        """Every process of the stack by its name in stack.json."""
+        named = {r.process.name: r.process for r in self.replicas}
+        for backing in (self.postgres, self.redis):
+            if backing is not None and backing.process is not None:
+                named[backing.process.name] = backing.process
+        if self.toxiproxy is not None:
+            named[self.toxiproxy.process.name] = self.toxiproxy.process
+        if self.balancer is not None and self.balancer.process is not None:
+            named[self.balancer.process.name] = self.balancer.process
+        return named
+
+    def watch(self) -> list[ProcessEvent]:
+        """What happened to the processes since the last call: each exit once (with its
+        code), each start again (a new PID under a name); logged as operator lines."""
+        events: list[ProcessEvent] = []
+        for name, process in self.processes().items():
+            before = self._seen.get(name)
+            if before is not None and before is not process:
+                events += self._exit_of(before)
+                events.append(ProcessEvent("restarted", name, process.pid, None, before.pid))
+            self._seen[name] = process
+            events += self._exit_of(process)
+        for happened in events:
+            self._log(happened)
+        return events
+
+    def _exit_of(self, process: ManagedProcess) -> list[ProcessEvent]:
+        code = process.poll()
+        if code is None or process.pid in self._reported:
+            return []
+        self._reported.add(process.pid)
+        return [ProcessEvent("exited", process.name, process.pid, code)]
+
+    def _log(self, happened: ProcessEvent) -> None:
+        if self.oplog is None:
+            return
+        if happened.kind == "exited":
+            self.oplog.event(
+                "process_exited",
+                "error",
+                happened.name,
+                process=happened.name,
+                pid=happened.pid,
+                exit_code=happened.exit_code,
+                how=exit_text(happened.exit_code),
+            )
+        else:
+            self.oplog.event(
+                "process_restarted",
+                "warning",
+                happened.name,
+                process=happened.name,
+                pid=happened.pid,
+                previous_pid=happened.previous_pid,
+            )
+
     def exited(self) -> list[ManagedProcess]:
         """Services or backing processes that have died since they were (re)started."""
         processes = [r.process for r in self.replicas]
@@ -358,6 +463,7 @@ class Stack:
         if self._keys_file is not None:  # spent: the next start draws new keys
             self._keys_file.unlink(missing_ok=True)
             self._keys_file = None
+        self._close_log()
         if self.state is not None and self.state_dir.exists():
             try:
                 self.save("stopped")
@@ -365,6 +471,14 @@ class Stack:
                 unsaved = unsaved or error
         if unsaved is not None:
             raise unsaved
+
+    def _close_log(self) -> None:
+        if self.oplog is not None:
+            self.oplog.flush(final=True)
+            self.oplog = None
+        if self._log_stream is not None:
+            self._log_stream.close()
+            self._log_stream = None
 
 
 def _keys_for(spec: StackSpec) -> StackKeys:
@@ -385,13 +499,11 @@ def _own_create_time() -> float:
 
 def wait_forever(stack: Stack, poll_s: float = 0.1) -> None:
     """Block until interrupted: answer control requests (restarts asked by chaos faults)
-    and warn once about every process that dies on its own."""
+    and say once what happened to every process (exited with its code, started again),
+    on stderr and in ``logs/supervisor.log``."""
     control = StackControl(stack)
-    reported: set[int] = set()
     while True:
         control.handle_pending()
-        for process in stack.exited():
-            if process.pid not in reported:
-                reported.add(process.pid)
-                print(f"spikekit: {process.name} exited", file=sys.stderr, flush=True)
+        for happened in stack.watch():
+            print(f"spikekit: {happened.detail}", file=sys.stderr, flush=True)
         time.sleep(poll_s)

@@ -42,6 +42,9 @@ class VerdictInfo(_Model):
     paragraph: str
     # added in schema 1: absent from older summary.json files, read as []
     inconclusive_reasons: list[str] = Field(default_factory=list)
+    # added in schema 1: a FAILED run beyond this machine's bundled platform (also in the
+    # paragraph); absent from older summary.json files, read as null
+    beyond_machine: str | None = None
 
 
 class KeyNumbers(_Model):
@@ -112,6 +115,14 @@ class Hint(_Model):
     first_t: int
     seconds: int
     detail: str
+    # added within schema 1: absent from older summary.json files, read as null
+    service: str | None = None
+    replica: str | None = None
+    phase: str | None = None
+    last_t: int | None = None
+    peak: float | None = None
+    total: float | None = None
+    share: float | None = None
 
 
 class AuditCheckSummary(_Model):
@@ -212,6 +223,7 @@ def build_summary(analysis: RunAnalysis) -> Summary:
             conclusive=analysis.verdict.conclusive,
             paragraph=analysis.verdict.paragraph,
             inconclusive_reasons=list(analysis.verdict.inconclusive_reasons),
+            beyond_machine=analysis.verdict.beyond_machine,
         ),
         key_numbers=KeyNumbers(
             peak_target_players=int(run.players["target_players"].max()) if len(run.players) else 0,
@@ -272,6 +284,13 @@ def build_summary(analysis: RunAnalysis) -> Summary:
                 first_t=h.first_t,
                 seconds=h.seconds,
                 detail=h.detail,
+                service=h.service,
+                replica=h.replica,
+                phase=h.phase,
+                last_t=h.last_t,
+                peak=_finite(h.peak),
+                total=_finite(h.total),
+                share=_finite(h.share),
             )
             for h in analysis.hints
         ],

@@ -19,6 +19,7 @@ from spikekit.chaos.stop import SecondStats, StopConditions
 from spikekit.load.events import LoadStarted
 from spikekit.load.result import GeneratorIncident, IncidentKind
 from spikekit.load.runner import LoadRunner
+from spikekit.reference_platform.supervisor import ProcessEvent
 from spikekit.run import hooks as run_hooks
 from spikekit.run import rundir
 from spikekit.run.platform import Platform
@@ -26,6 +27,7 @@ from spikekit.rundir.journal import (
     FaultReverted,
     Journal,
     JournalEvent,
+    PlatformEvent,
     RunEnded,
     RunStarted,
     ToolkitIncident,
@@ -120,6 +122,22 @@ class LivePart:
         then = "the run goes on; its data has a hole" if going_on else "the run stops"
         self.hooks.progress.fire(f"toolkit fault: {incident.detail} ({then})")
 
+    def on_platform_event(self, happened: ProcessEvent) -> None:
+        """A process of the platform exited or was started again: journal it, say it."""
+        self.hooks.progress.fire(f"platform: {happened.detail}")
+        if self.journal is not None:
+            kind = "process_exited" if happened.kind == "exited" else "process_restarted"
+            self.record(
+                PlatformEvent(
+                    **self.journal.stamp(),
+                    kind=kind,
+                    subject=happened.name,
+                    detail=happened.detail,
+                    pid=happened.pid,
+                    exit_code=happened.exit_code,
+                )
+            )
+
     def on_started(self, started: LoadStarted) -> None:
         self.started_at = started.started_at
         t0 = time.monotonic() - (time.time() - started.started_at)
@@ -157,7 +175,8 @@ class LivePart:
         )
 
     def on_second(self, summary: SecondSummary) -> None:
-        self.platform.tick()
+        for happened in self.platform.tick():  # HAProxy or a service died, or came back
+            self.on_platform_event(happened)
         lost = self.platform.lost() if self.aborted is None else None
         if lost is not None:
             t = time.time() - (self.started_at or time.time())  # now, not the second judged

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
 from spikekit.errors import ConfigError
 from spikekit.scenarios import Scenario, load_scenario
 from spikekit.scenarios.target import PlatformTarget, Profile, UrlTarget
+from spikekit.telemetry.recorder import ScrapeTarget
+
+SERVICE_NAME = re.compile(r"[a-z][a-z0-9_-]*")
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,8 @@ class RunOptions:
     remote_workers: int = 0  # Locust workers on other machines (spikekit worker --master)
     master_bind: str = "127.0.0.1"
     master_port: int | None = None
+    #: ``SERVICE=URL`` of a platform of the user's own whose ``/metrics`` the run records
+    scrape: tuple[str, ...] = ()
 
     def resolve(self) -> Scenario:
         """The scenario with the command line's overrides applied.
@@ -55,7 +63,37 @@ class RunOptions:
         elif self.profile is not None and isinstance(scenario.target, PlatformTarget):
             target = scenario.target.model_copy(update={"profile": self.profile})
             scenario = scenario.model_copy(update={"target": target})
+        if self.scrape and not isinstance(scenario.target, UrlTarget):
+            raise ConfigError(
+                "--scrape: only for a platform of your own (--target URL); the bundled "
+                "platform's services are recorded already"
+            )
+        self.scrape_targets()  # each one checked
         return scenario
+
+    def scrape_targets(self) -> list[ScrapeTarget]:
+        """The ``--scrape SERVICE=URL`` values; a service named twice gets instances
+        ``SERVICE-1``, ``SERVICE-2`` as the bundled platform names its replicas."""
+        pairs: list[tuple[str, str]] = []
+        for value in self.scrape:
+            name, _, url = value.partition("=")
+            parts = urlsplit(url)
+            if not SERVICE_NAME.fullmatch(name) or parts.scheme not in ("http", "https"):
+                raise ConfigError(
+                    f"--scrape {value}: expected SERVICE=URL, e.g. "
+                    "gateway=http://127.0.0.1:8000 (a lower-case service name, an http URL)"
+                )
+            if not parts.hostname:
+                raise ConfigError(f"--scrape {value}: the URL has no host")
+            pairs.append((name, url.rstrip("/")))
+        counts = Counter(name for name, _ in pairs)
+        seen: Counter[str] = Counter()
+        targets = []
+        for name, url in pairs:
+            seen[name] += 1
+            instance = f"{name}-{seen[name]}" if counts[name] > 1 else None
+            targets.append(ScrapeTarget(name, url, instance))
+        return targets
 
     def _override_message(self, error: ValidationError) -> str:
         """``--scale 50: <what the scenario expected>``, for the overrides given."""

@@ -39,6 +39,7 @@ from spikekit.reports.build import build_report
 from spikekit.run import rundir
 from spikekit.run.hooks import RunHooks, RunOutcome
 from spikekit.run.live import LivePart
+from spikekit.run.machine_fit import check_this_machine
 from spikekit.run.options import RunOptions
 from spikekit.run.platform import Platform, platform_for
 from spikekit.rundir.layout import JOURNAL, LIVE, META
@@ -54,6 +55,8 @@ class SpikeRun:
         self.options = options
         self.hooks = hooks or RunHooks()
         self.scenario: Scenario = options.resolve()
+        #: the peak against this machine's bundled platform (None: a platform of your own)
+        self.machine_fit = check_this_machine(self.scenario, ref=options.scenario)
         self.live: LivePart | None = None
         self._signals = 0
         self.notes: list[str] = []  # what could not be done (disk full ...), for the outcome
@@ -88,11 +91,14 @@ class SpikeRun:
         (run_dir / JOURNAL).touch()
         rundir.reserve_space(run_dir)
         started_wall = time.time()
-        rundir.write_meta(run_dir, scenario, "", started_at=started_wall)
+        fit = self.machine_fit.record() if self.machine_fit else None
+        rundir.write_meta(run_dir, scenario, "", started_at=started_wall, machine_fit=fit)
         self._say(f"run directory: {run_dir}")
         result: LoadResult | None = None
         with self._orderly_signals(), platform_for(scenario, run_dir, options, self._say) as pf:
-            rundir.write_meta(run_dir, scenario, pf.base_url, started_at=started_wall)
+            rundir.write_meta(
+                run_dir, scenario, pf.base_url, started_at=started_wall, machine_fit=fit
+            )
             faults = scheduled_faults(scenario, pf.chaos_context(guard))
             load_options = LoadOptions(
                 workers=options.workers,
@@ -143,6 +149,7 @@ class SpikeRun:
                 started_at=started_at,
                 ended_at=time.time(),
                 aborted=aborted,
+                machine_fit=self.machine_fit.record() if self.machine_fit else None,
             )
         except OSError as error:
             self.notes.append(f"{META} not updated: {error.strerror or error}")

@@ -18,7 +18,7 @@ from spikekit.reference_platform.control_api import StackControl
 from spikekit.reference_platform.ledger_export import ledger_table, payments_table
 from spikekit.reference_platform.spec import Profile as StackProfile
 from spikekit.reference_platform.spec import StackSpec, default_stack
-from spikekit.reference_platform.supervisor import Stack
+from spikekit.reference_platform.supervisor import ProcessEvent, Stack
 from spikekit.run.options import RunOptions
 from spikekit.rundir.frames import write_audit, write_ledger, write_payments
 from spikekit.rundir.layout import PLATFORM_DIR
@@ -46,13 +46,15 @@ class ExternalPlatform:
         return ChaosContext(guard=guard, toxiproxy_url=self.options.toxiproxy_url)
 
     def scrape_targets(self) -> list[ScrapeTarget]:
-        return []
+        """What ``--scrape SERVICE=URL`` named (checked when the options were resolved)."""
+        return self.options.scrape_targets()
 
     def watched_processes(self) -> list[WatchedProcess]:
         return []
 
-    def tick(self) -> None:
-        """Called once a second on the main thread."""
+    def tick(self) -> list[ProcessEvent]:
+        """Called once a second on the main thread: nothing of this platform is watched."""
+        return []
 
     def lost(self) -> str | None:
         """A toolkit process of ours that died under the run: none here (the user's
@@ -135,10 +137,12 @@ class BundledPlatform:
             watched.append(WatchedProcess("haproxy", state.balancer.ref()))
         return watched
 
-    def tick(self) -> None:
-        """Answer the chaos engine's restart requests (only this thread may start children)."""
+    def tick(self) -> list[ProcessEvent]:
+        """Answer the chaos engine's restart requests (only this thread may start children);
+        what happened to the stack's processes since the last tick (exits, restarts)."""
         if self.control is not None:
             self.control.handle_pending()
+        return self.stack.watch()
 
     def lost(self) -> str | None:
         """Why the run cannot go on because a toolkit process of the stack died, or None.

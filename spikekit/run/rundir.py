@@ -15,7 +15,7 @@ import psutil
 from spikekit import __version__
 from spikekit.rundir import meta as meta_file
 from spikekit.rundir.layout import FORMAT_VERSION, SPACE_RESERVE
-from spikekit.rundir.meta import IN_PROGRESS, Machine, RunMeta
+from spikekit.rundir.meta import IN_PROGRESS, Machine, MachineFitRecord, RunMeta
 from spikekit.scenarios import Scenario, dump_scenario
 from spikekit.scenarios.target import PlatformTarget
 
@@ -77,6 +77,7 @@ def write_meta(
     started_at: float,
     ended_at: float | None = None,
     aborted: str | None = IN_PROGRESS,
+    machine_fit: MachineFitRecord | None = None,
 ) -> RunMeta:
     profile = scenario.target.profile.value if isinstance(scenario.target, PlatformTarget) else None
     meta = RunMeta(
@@ -93,6 +94,7 @@ def write_meta(
         target=target,
         spikekit_version=__version__,
         machine=machine(),
+        machine_fit=machine_fit,
     )
     meta_file.write_meta(run_dir, meta)
     return meta

@@ -35,6 +35,7 @@ __all__ = [
     "Journal",
     "JournalEvent",
     "OtherEvent",
+    "PlatformEvent",
     "RunAbortedEvent",
     "RunEnded",
     "RunStarted",
@@ -120,6 +121,18 @@ class ToolkitIncident(_Event):
     records_of: list[str] = []
 
 
+class PlatformEvent(_Event):
+    """A process of the bundled platform that exited on its own or by a fault (HAProxy, a
+    service, PostgreSQL ...), or was started again: the platform's, not the toolkit's."""
+
+    event: Literal["platform_event"] = "platform_event"
+    kind: Literal["process_exited", "process_restarted"]
+    subject: str  # the process, as in stack.json: haproxy, gateway-2, postgres ...
+    detail: str
+    pid: int
+    exit_code: int | None = None  # negative: killed by that signal
+
+
 class OtherEvent(_Event):
     """An event of another producer (the runner's own), kept as it is."""
 
@@ -135,6 +148,7 @@ JournalEvent = (
     | RunAbortedEvent
     | RunEnded
     | ToolkitIncident
+    | PlatformEvent
     | OtherEvent
 )
 #: Whoever wants the events: the journal, a dashboard, a test.
@@ -146,6 +160,7 @@ _MODELS: dict[str, type[_Event]] = {
 }
 _MODELS["run_ended"] = RunEnded
 _MODELS["toolkit_incident"] = ToolkitIncident
+_MODELS["platform_event"] = PlatformEvent
 
 
 class Journal:

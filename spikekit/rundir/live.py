@@ -106,6 +106,7 @@ class Ended(_Line):
     files: list[str] = []
     late_reports: int = 0
     lost_workers: list[str] = []
+    cut_requests: int = 0  # sent, the player killed before the answer: never recorded
 
 
 LiveLine = Annotated[

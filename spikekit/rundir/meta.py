@@ -36,6 +36,23 @@ class Machine(BaseModel):
     platform: str = ""
 
 
+class MachineFitRecord(BaseModel):
+    """The scenario's peak against what this machine's bundled platform holds, as the
+    run saw it at its start (:mod:`spikekit.run.capacity_check`; docs/capacity.md)."""
+
+    fit: Literal["fits", "tight", "far beyond"]
+    ratio: float  # the peak's req/s / the req/s the platform holds here
+    peak_players: int
+    peak_rps: float
+    holds_players: int
+    holds_rps: float
+    cores: int
+    basis: str  # "bench 2026-12-01: 350 players, 112 req/s", or how it was estimated
+    estimate: bool
+    fitting_scale: float | None = None
+    message: str = ""
+
+
 class RunMeta(BaseModel):
     """``meta.json``."""
 
@@ -54,6 +71,8 @@ class RunMeta(BaseModel):
     target: str = ""
     spikekit_version: str = ""
     machine: Machine = Field(default_factory=Machine)
+    #: absent for a platform of the user's own, and in run directories older than it
+    machine_fit: MachineFitRecord | None = None
 
 
 def write_meta(run_dir: Path, meta: RunMeta) -> None:

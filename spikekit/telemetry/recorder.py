@@ -6,13 +6,15 @@ writes ``platform_metrics.parquet`` in the long format of docs/run-directory.md:
 :mod:`spikekit.rundir.metrics`'s). Every ``flush_every_s`` seconds the rows so far go to a
 closed part file under ``platform_metrics.parts/``, so that a run killed mid-way keeps its
 metrics up to the last flush; :meth:`stop` merges the parts into the one file.
-A target that does not answer in time gets ``up = 0`` for that second. A part that cannot
+A target that does not answer in time gets ``up = 0`` for that second. Of HAProxy's
+exporter only the series :mod:`.selection` names are kept as raw rows. A part that cannot
 be written (disk full) keeps its rows in memory for the next flush; :attr:`write_error`
 says what failed, and :meth:`stop` never raises for it (the parts written so far stay).
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Sequence
@@ -29,6 +31,7 @@ from spikekit.rundir.layout import PLATFORM_METRICS, TMP, with_suffix
 from spikekit.rundir.metrics import METRICS_SCHEMA, merge_parts, metrics_path, parts_dir, write_part
 from spikekit.telemetry.aliases import aliases_for
 from spikekit.telemetry.prometheus import LabelKey, Snapshot, label_text, parse, per_second
+from spikekit.telemetry.selection import keep
 
 SCHEMA = METRICS_SCHEMA
 __all__ = ["SCHEMA", "PlatformRecorder", "ScrapeTarget", "WatchedProcess", "merge_parts"]
@@ -43,12 +46,22 @@ class ScrapeTarget:
     instance: str | None = None
 
 
+#: services whose work is done by the children of the watched process (PostgreSQL's
+#: backends): their CPU is also recorded for the whole tree, ``process_tree_cpu_percent``
+TREE_SERVICES = frozenset({"postgres"})
+CHILDREN_EVERY_S = 5
+
+
 @dataclass(frozen=True)
 class WatchedProcess:
     """A stack process whose CPU and memory are recorded."""
 
     service: str
     ref: ProcessRef
+
+    @property
+    def counts_children(self) -> bool:
+        return self.service in TREE_SERVICES
 
 
 Row = tuple[int, str, str, str, float]
@@ -76,6 +89,8 @@ class PlatformRecorder:
         self.flush_every_s = flush_every_s
         self._previous: dict[ScrapeTarget, tuple[float, Snapshot]] = {}
         self._psutil: dict[ProcessRef, psutil.Process] = {}
+        self._children: dict[ProcessRef, dict[int, psutil.Process]] = {}
+        self._children_age: dict[ProcessRef, int] = {}
         self._rows: list[Row] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -165,7 +180,8 @@ class PlatformRecorder:
         elapsed = when - previous[0] if previous else 0.0
         for metric, key, value in per_second(previous[1] if previous else None, snapshot, elapsed):
             labels = tuple(sorted((*key, *instance)))
-            self._add(t, target.service, metric, labels, value)
+            if keep(target.service, metric, labels, value):
+                self._add(t, target.service, metric, labels, value)
             for alias, alias_key, alias_value in aliases_for(target.service, metric, labels, value):
                 self._add(t, target.service, alias, alias_key, alias_value)
         self._previous[target] = (when, snapshot)
@@ -189,6 +205,43 @@ class PlatformRecorder:
             key: LabelKey = (("process", watched.ref.name),)
             self._add(t, watched.service, "process_cpu_percent", key, cpu)
             self._add(t, watched.service, "process_rss_mib", key, rss / 2**20)
+            if watched.counts_children:
+                children = self._children_cpu(watched.ref, proc)
+                self._add(t, watched.service, "process_tree_cpu_percent", key, cpu + children)
+                tree = 1 + len(self._children[watched.ref])
+                self._add(t, watched.service, "process_tree_processes", key, tree)
+
+    def _children_cpu(self, ref: ProcessRef, proc: psutil.Process) -> float:
+        """CPU % of the children since the last call. The list of children is read every
+        ``CHILDREN_EVERY_S`` seconds (it scans every process of the machine); a child new
+        to it is primed and counts from the next second."""
+        known = self._children.setdefault(ref, {})
+        self._children_age[ref] = age = self._children_age.get(ref, -1) + 1
+        if age % CHILDREN_EVERY_S == 0:
+            try:
+                current = proc.children()
+            except psutil.Error:
+                current = []
+            pids = {child.pid for child in current}
+            for pid in set(known) - pids:
+                del known[pid]
+            fresh = [child for child in current if child.pid not in known]
+            for child in fresh:
+                with contextlib.suppress(psutil.Error):
+                    child.cpu_percent()  # primed: counts from the next second
+            known.update((child.pid, child) for child in fresh)
+            skip = {child.pid for child in fresh}
+        else:
+            skip = set()
+        total = 0.0
+        for pid, child in list(known.items()):
+            if pid in skip:
+                continue
+            try:
+                total += child.cpu_percent()
+            except psutil.Error:
+                del known[pid]
+        return total
 
     def _flush(self) -> None:
         if not self._rows or not self._started:

@@ -59,7 +59,10 @@ def test_smoke_passes_with_a_clean_audit_and_report_rebuilds_it(tmp_path: Path) 
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["verdict"]["verdict"] in ("PASSED", "DEGRADED")
     assert summary["audit"]["status"] == "passed"
-    assert json.loads((run_dir / "meta.json").read_text())["status"] == "completed"
+    meta = json.loads((run_dir / "meta.json").read_text())
+    assert meta["status"] == "completed"
+    assert meta["machine_fit"]["fit"] == "fits"  # the capacity check at the start
+    assert "machine: smoke peaks at 50 players" in " ".join(result.stdout.split())
     suite = ET.parse(run_dir / "junit.xml").getroot()
     assert int(suite.get("failures", "1")) == 0
     journal = [json.loads(line) for line in (run_dir / "journal.jsonl").read_text().splitlines()]

@@ -20,6 +20,8 @@ BUILTIN_EXCEPTIONS = {
 PRIVATE = {
     ("load/http.py", "_ClosedBeforeAnswer"),
     ("reference_platform/payments/adapters/wallet_client.py", "_Retry"),
+    ("reference_platform/providers/rounds.py", "_Settled"),
+    ("telemetry/prometheus.py", "_Unreadable"),
 }
 ROOT = ("errors.py", "SpikekitError")
 

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request
 
 from spikekit.reference_platform.common.errors import ApiError, openapi_errors
+from spikekit.reference_platform.common.fast_routes import FastRequest
 from spikekit.reference_platform.common.service_auth import (
     CALLER_HEADER,
     SIGNATURE_HEADER,
@@ -59,16 +60,40 @@ async def authenticated_caller(
     ] = None,
 ) -> str:
     """The calling service, once its signature and its permission are checked."""
-    verifier = request.app.state.verifier
-    assert isinstance(verifier, Verifier)
     route = str(getattr(request.scope.get("route"), "path", ""))
     headers = {CALLER_HEADER: caller, TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: signature}
-    try:
-        return verifier.check(
-            request.method, request_target(request), route, headers, await request.body()
-        )
-    except ServiceAuthError as error:
-        raise ApiError(error.status, error.code, str(error)) from error
+    body = await request.body()
+    return _verify(
+        request.app.state.verifier, request.method, request_target(request), route, headers, body
+    )
 
 
 CALLER_CHECK = Depends(authenticated_caller)
+
+
+def fast_caller(request: FastRequest) -> str:
+    """:func:`authenticated_caller` for a route of :mod:`.fast_routes`: the same check, the
+    same 401 / 403 answers."""
+    headers = {name: request.header(name.lower().encode()) for name in _HEADERS}
+    method = str(request.scope["method"])
+    return _verify(
+        request.state.verifier, method, request.target(), request.template, headers, request.body
+    )
+
+
+_HEADERS = (CALLER_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER)
+
+
+def _verify(
+    verifier: object,
+    method: str,
+    target: str,
+    route: str,
+    headers: dict[str, str | None],
+    body: bytes,
+) -> str:
+    assert isinstance(verifier, Verifier)
+    try:
+        return verifier.check(method, target, route, headers, body)
+    except ServiceAuthError as error:
+        raise ApiError(error.status, error.code, str(error)) from error

@@ -26,6 +26,7 @@ from pydantic import BaseModel, Field, JsonValue
 from starlette.exceptions import HTTPException
 
 from spikekit.errors import SpikekitError
+from spikekit.reference_platform.common import oplog
 
 E = TypeVar("E", bound=Exception)
 _HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
@@ -143,7 +144,26 @@ def install_error_handlers(
     _document_malformed_json(app)
     if timeout is not None:
         message, headers = timeout, retry_after(timeout_retry_after_s)
-        add_handler(app, TimeoutError, lambda _: fmt.response(503, "TIMEOUT", message, (), headers))
+
+        def timed_out(error: TimeoutError) -> JSONResponse:
+            where = _timed_out_in(error)
+            oplog.event(f"{where}_timeout", "warning", where, detail=message)
+            return fmt.response(503, "TIMEOUT", message, (), headers)
+
+        add_handler(app, TimeoutError, timed_out)
+
+
+def _timed_out_in(error: BaseException) -> str:
+    """``db_pool`` when waiting for a pooled PostgreSQL connection timed out (the pool is
+    exhausted), ``db`` for a statement, else ``dependency``."""
+    tb = error.__traceback__
+    where = "dependency"
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if "asyncpg" in name:
+            where = "db_pool" if name.endswith("pool.py") else "db"
+        tb = tb.tb_next
+    return where
 
 
 def _document_malformed_json(app: FastAPI) -> None:

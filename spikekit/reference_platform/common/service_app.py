@@ -1,4 +1,5 @@
-"""The FastAPI app every service starts from: ``/health``, ``/metrics``, request metrics.
+"""The FastAPI app every service starts from: ``/health``, ``/metrics``, request metrics,
+and the table of its hot routes answered without FastAPI's machinery (:mod:`.fast_routes`).
 
 Each service registers its dependency checks; ``/health`` answers 200 when all
 are ``"ok"`` and 503 otherwise (readiness), with the check results in the body.
@@ -18,10 +19,12 @@ from prometheus_client import (
     CollectorRegistry,
     Counter,
     Histogram,
-    generate_latest,
+    disable_created_metrics,
 )
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from spikekit.reference_platform.common.exposition import Exposition
+from spikekit.reference_platform.common.fast_routes import FastRoutes, FastTable
 from spikekit.reference_platform.settings import ServiceSettings
 
 Check = Callable[[], Awaitable[str]]
@@ -47,6 +50,24 @@ class ServiceMetrics:
             ["route", "method"],
             registry=self.registry,
         )
+        # the labelled children, looked up once: ``labels()`` takes a lock and builds keys
+        self._latency: dict[tuple[str, str, int], Histogram] = {}
+        self._errors: dict[tuple[str, str], Counter] = {}
+
+    def observe(self, route: str, method: str, status: int, started: float) -> None:
+        """One answered request: its latency since ``started`` (``perf_counter``)."""
+        elapsed = time.perf_counter() - started
+        status_class = status // 100
+        key = (route, method, status_class)
+        child = self._latency.get(key)
+        if child is None:
+            child = self._latency[key] = self.requests.labels(route, method, f"{status_class}xx")
+        child.observe(elapsed)
+        if status >= 500:
+            errors = self._errors.get(key[:2])
+            if errors is None:
+                errors = self._errors[key[:2]] = self.errors.labels(route, method)
+            errors.inc()
 
 
 class RequestMetrics:
@@ -75,15 +96,17 @@ class RequestMetrics:
         finally:
             route = str(getattr(scope.get("route"), "path", "unmatched"))
             if route not in _UNMEASURED:
-                method = str(scope["method"])
-                self.metrics.requests.labels(route, method, f"{status // 100}xx").observe(
-                    time.perf_counter() - started
-                )
-                if status >= 500:
-                    self.metrics.errors.labels(route, method).inc()
+                self.metrics.observe(route, str(scope["method"]), status, started)
 
 
 _UNMEASURED = frozenset({"/metrics", "/health"})
+
+
+def fast_routes(app: FastAPI) -> FastTable:
+    """The app's table of hot routes answered without FastAPI (:mod:`.fast_routes`)."""
+    table = app.state.fast_routes
+    assert isinstance(table, FastTable)
+    return table
 
 
 def service_app(
@@ -94,9 +117,15 @@ def service_app(
     **fastapi_kwargs: object,
 ) -> tuple[FastAPI, ServiceMetrics]:
     """A FastAPI app with ``/health`` and ``/metrics`` and request metrics middleware."""
+    # no ``*_created`` series: nothing reads them (8 % of a gateway scrape's lines)
+    disable_created_metrics()  # type: ignore[no-untyped-call]
     metrics = metrics or ServiceMetrics(settings.service)
     app = FastAPI(title=title, **fastapi_kwargs)  # type: ignore[arg-type]
 
+    app.state.fast_routes = FastTable()  # inside the request metrics: they measure both
+    app.add_middleware(
+        FastRoutes, table=app.state.fast_routes, exception_handlers=app.exception_handlers
+    )
     app.add_middleware(RequestMetrics, metrics=metrics)
 
     @app.get("/health", include_in_schema=False)
@@ -112,8 +141,10 @@ def service_app(
         }
         return JSONResponse(body, status_code=200 if ready else 503)
 
+    exposition = Exposition(metrics.registry)  # generate_latest's text, for half its CPU
+
     @app.get("/metrics", include_in_schema=False)
     async def prometheus_metrics() -> Response:
-        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+        return Response(exposition.generate(), media_type=CONTENT_TYPE_LATEST)
 
     return app, metrics

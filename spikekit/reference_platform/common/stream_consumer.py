@@ -9,7 +9,10 @@
    other consumers left pending longer than ``reclaim_idle_ms`` (XAUTOCLAIM), then new
    entries (XREADGROUP, blocking ``block_ms``);
 2. hands it to the service's handler, which says which entries may be acknowledged;
-3. acknowledges those.
+3. acknowledges those;
+4. after a batch smaller than ``batch``, lingers ``linger_s`` (0: not at all) so that the
+   entries arriving meanwhile are handled together: fewer, larger batches for a consumer
+   whose cost is per batch (reporting's one transaction), at the price of that much lag.
 
 A failure of a dependency (the service's ``unavailable`` exception) is retried with
 tenacity: exponential backoff from ``backoff_first_s`` up to ``backoff_max_s`` with full
@@ -76,6 +79,7 @@ class StreamConsumerConfig:
     backoff_max_s: float
     retry_pause_s: float = 0.1  # after a batch with entries left pending
     own_first: bool = False  # own pending entries first at start and after an outage
+    linger_s: float = 0.0  # after a short batch, before reading again (0: read at once)
 
 
 @dataclass(frozen=True)
@@ -115,6 +119,7 @@ class StreamConsumer(Generic[E, R]):
         self._stopping = False
         self._own_first = config.own_first
         self._reclaimed_at = float("-inf")
+        self._short = False  # the last batch was smaller than config.batch
 
     def stop(self) -> None:
         """Finish the current batch (or backoff), then return from ``run()``."""
@@ -126,6 +131,8 @@ class StreamConsumer(Generic[E, R]):
             handled = await self._retrying(self.step)
             if handled is not None and handled.retry:
                 await self.clock.sleep(self.config.retry_pause_s)  # give the dependency a moment
+            elif handled is not None and self._short and self.config.linger_s > 0:
+                await self.clock.sleep(self.config.linger_s)  # let the next batch gather
 
     async def _retrying(self, call: Callable[[], Awaitable[T]]) -> T | None:
         """``call()`` until it does not raise ``unavailable``; None once stopped."""
@@ -155,6 +162,7 @@ class StreamConsumer(Generic[E, R]):
         entries = await self._next_batch()
         if not entries:
             return None
+        self._short = len(entries) < self.config.batch
         started = time.perf_counter()
         handled = await self._handle(entries)
         if handled.done:

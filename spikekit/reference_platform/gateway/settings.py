@@ -61,8 +61,12 @@ class GatewaySettings(ServiceSettings):
         default=1.0, ge=0, description="in-process copy in front of Redis; 0: none"
     )
     gateway_redis_prefix: str = "gateway:"
-    # session validation cache (per replica)
-    gateway_session_cache_ttl_s: float = Field(default=2.0, gt=0)
+    # session validation cache (per replica): a player's next request, 1-5 s of thinking
+    # later, is answered without asking auth. The bound it costs: a logout through another
+    # replica (or a session revoked in auth) is honoured here at most this long after
+    # (auth's own cache, AUTH_CACHE_TTL_S, adds its 5 s); a logout through this replica at
+    # once, and never past the session's end.
+    gateway_session_cache_ttl_s: float = Field(default=6.0, gt=0)
     gateway_session_cache_size: int = Field(default=50_000, ge=1)
     # requests
     gateway_max_body_bytes: int = Field(default=4096, ge=256)

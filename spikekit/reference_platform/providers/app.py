@@ -15,11 +15,18 @@ from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from pydantic import TypeAdapter
 
-from spikekit.reference_platform.common.caller_auth import CALLER_CHECK
+from spikekit.reference_platform.common.caller_auth import CALLER_CHECK, fast_caller
 from spikekit.reference_platform.common.errors import ApiError, install_error_handlers
+from spikekit.reference_platform.common.fast_routes import (
+    Answer,
+    FastRequest,
+    json_answer,
+    parse_body,
+)
 from spikekit.reference_platform.common.limits import BodyLimit
-from spikekit.reference_platform.common.service_app import service_app
+from spikekit.reference_platform.common.service_app import fast_routes, service_app
 from spikekit.reference_platform.providers.bootstrap import Runtime, bootstrap
 from spikekit.reference_platform.providers.catalogue import GAMES, STUDIOS
 from spikekit.reference_platform.providers.errors import ERRORS, SIGNED_ERRORS
@@ -103,6 +110,10 @@ async def list_games(ctx: State) -> list[GameInfo]:
 )
 async def launch(body: LaunchRequest, ctx: State) -> LaunchResponse:
     """A game session for the player (stateless: any replica of the studio accepts it)."""
+    return await launch_game(body, ctx)
+
+
+async def launch_game(body: LaunchRequest, ctx: ProviderState) -> LaunchResponse:
     runtime = ctx.ready()
     try:
         async with runtime.gate.admit(counts_capacity=False):
@@ -119,6 +130,10 @@ async def launch(body: LaunchRequest, ctx: State) -> LaunchResponse:
 )
 async def play(body: RoundRequest, ctx: State) -> RoundResponse:
     """One round: debit the bet, draw the outcome, credit the win (0 for a loss)."""
+    return await play_round(body, ctx)
+
+
+async def play_round(body: RoundRequest, ctx: ProviderState) -> RoundResponse:
     runtime = ctx.ready()
     try:
         async with runtime.gate.admit(counts_capacity=True):
@@ -194,6 +209,27 @@ async def clear_all(ctx: State) -> Response:
     return Response(status_code=204)
 
 
+# the same routes without FastAPI's per-request machinery (common/fast_routes.py)
+LAUNCH_BODY = TypeAdapter(LaunchRequest)
+ROUND_BODY = TypeAdapter(RoundRequest)
+
+
+async def fast_launch(request: FastRequest) -> Answer | None:
+    fast_caller(request)
+    body = parse_body(LAUNCH_BODY, request)
+    if body is None:
+        return None
+    return json_answer(await launch_game(body, request.state.provider))
+
+
+async def fast_play(request: FastRequest) -> Answer | None:
+    fast_caller(request)
+    body = parse_body(ROUND_BODY, request)
+    if body is None:
+        return None
+    return json_answer(await play_round(body, request.state.provider))
+
+
 def _known(provider: str) -> None:
     if provider not in STUDIOS:
         raise ApiError(404, "UNKNOWN_PROVIDER", f"unknown provider {provider!r}")
@@ -230,5 +266,8 @@ def create_app(settings: ProviderSettings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(games)
     app.include_router(control)
+    table = fast_routes(app)
+    table.add("POST", "/v1/launch", fast_launch)
+    table.add("POST", "/v1/rounds", fast_play)
     app.add_middleware(BodyLimit, max_bytes=settings.provider_max_body_bytes)
     return app

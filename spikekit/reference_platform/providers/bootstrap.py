@@ -54,6 +54,7 @@ def bootstrap(settings: ProviderSettings, metrics: ProviderMetrics | None = None
         reconciler,
         settings.provider_session_secret,
         metrics,
+        bet_and_settle=settings.provider_bet_and_settle,
     )
     gate = Gate(studio.name, studio.capacity, studio.rate_limit_rps)
     if metrics is not None:

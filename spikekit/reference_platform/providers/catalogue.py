@@ -21,6 +21,12 @@ class Studio:
     rtp: float  # return to player, e.g. 0.96
 
 
+# Families whose outcome is known as soon as the round starts (a spin): the bet and the
+# win can go to the wallet in one call. A live table or a crash game holds the bet while
+# the round plays out (the dealer deals, the player cashes out): bet first, win later.
+INSTANT_FAMILIES = frozenset({"slots", "jackpot"})
+
+
 @dataclass(frozen=True)
 class Game:
     id: str
@@ -29,6 +35,11 @@ class Game:
     studios: tuple[str, ...]  # in the operator's order of preference
     min_bet: int = 10  # minor units
     max_bet: int = 100_000
+
+    @property
+    def instant(self) -> bool:
+        """The outcome is decided before the wallet is called (see :data:`INSTANT_FAMILIES`)."""
+        return self.family in INSTANT_FAMILIES
 
 
 STUDIOS: dict[str, Studio] = {

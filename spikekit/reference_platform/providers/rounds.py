@@ -1,5 +1,10 @@
 """A round at a studio: debit the bet, play, credit the win; roll back a bet given up on.
 
+An instant round (a slot spin, :attr:`~.catalogue.Game.instant`) is played first and
+sent as one "bet and settle" call, the bet and the win together (each under its own
+``tx_id``); given up on, its bet is rolled back like a debit's. A live or crash round
+holds the bet while it plays: debit, play, credit.
+
 Errors (what the HTTP layer turns into statuses)::
 
     RoundError
@@ -74,6 +79,14 @@ class BetRefused(RoundError):
 
 class WalletUnavailable(RoundError):
     status, code = 503, "WALLET_UNAVAILABLE"
+
+
+class _Settled(Exception):  # a signal inside this module, never out of it
+    """A bet and settle given up on, whose rollback found the round settled: it stands."""
+
+    def __init__(self, answer: WalletAnswer) -> None:
+        self.answer = answer
+        super().__init__(answer.code)
 
 
 @dataclass(frozen=True)
@@ -153,8 +166,11 @@ class Rounds:
         reconciler: Reconciler,
         session_secret: str,
         metrics: ProviderMetrics | None = None,
+        *,
+        bet_and_settle: bool = True,
     ) -> None:
         self.studio = studio
+        self.bet_and_settle = bet_and_settle  # one wallet call for an instant round
         self.games = games_of(studio.name)
         self.wallet = wallet
         self.draw = draw
@@ -198,21 +214,14 @@ class Rounds:
 
     async def _play(self, player_id: str, game: Game, bet: int) -> RoundResult:
         ids = RoundIds.new(self.studio.name)
-        try:
-            taken = await self.wallet.debit(player_id, ids.bet_tx, ids.round_id, bet, game.id)
-        except WalletGaveUp as error:
-            await self._roll_back(player_id, ids)
-            raise WalletUnavailable(
-                f"the wallet did not answer; bet rolled back ({error})"
-            ) from error
-        except WalletRejected as error:
-            if error.status == 404:
-                raise UnknownPlayer(f"unknown player {player_id!r}") from error
-            raise BetRefused(str(error)) from error
-        if not taken.ok:
-            if taken.code == "INSUFFICIENT_FUNDS":
-                raise InsufficientFunds(f"balance {taken.balance} is below the bet {bet}")
-            raise BetRefused(f"the wallet refused the bet: {taken.code}")
+        if game.instant and self.bet_and_settle:
+            return await self._play_instant(player_id, game, bet, ids)
+        taken = await self._taken(
+            player_id,
+            ids,
+            bet,
+            self.wallet.debit(player_id, ids.bet_tx, ids.round_id, bet, game.id),
+        )
         await self._think()
         win = self.draw.win(bet, game.family)
 
@@ -230,16 +239,58 @@ class Rounds:
             ids.round_id, game.id, bet, win, paid.balance, ids.bet_tx, ids.win_tx, paid.ok
         )
 
-    async def _roll_back(self, player_id: str, ids: RoundIds) -> None:
+    async def _play_instant(
+        self, player_id: str, game: Game, bet: int, ids: RoundIds
+    ) -> RoundResult:
+        """Play, then one call for the bet and the win."""
+        await self._think()
+        win = self.draw.win(bet, game.family)
+        call = self.wallet.bet_and_settle(player_id, ids, bet, win, game.id)
+        try:
+            paid = await self._taken(player_id, ids, bet, call)
+        except _Settled as settled:  # given up on, but the wallet had settled the round
+            paid = settled.answer
+        return RoundResult(
+            ids.round_id, game.id, bet, win, paid.balance, ids.bet_tx, ids.win_tx, True
+        )
+
+    async def _taken(
+        self, player_id: str, ids: RoundIds, bet: int, call: Awaitable[WalletAnswer]
+    ) -> WalletAnswer:
+        """The wallet's acceptance of the bet (alone, or with its win); a call given up on
+        is rolled back, a refusal raised as the round's error."""
+        try:
+            taken = await call
+        except WalletGaveUp as error:
+            rolled = await self._roll_back(player_id, ids)
+            if rolled is not None and rolled.code == "ROUND_SETTLED":
+                raise _Settled(rolled) from error  # only a bet and settle settles a round
+            raise WalletUnavailable(
+                f"the wallet did not answer; bet rolled back ({error})"
+            ) from error
+        except WalletRejected as error:
+            if error.status == 404:
+                raise UnknownPlayer(f"unknown player {player_id!r}") from error
+            raise BetRefused(str(error)) from error
+        if not taken.ok:
+            if taken.code == "INSUFFICIENT_FUNDS":
+                raise InsufficientFunds(f"balance {taken.balance} is below the bet {bet}")
+            raise BetRefused(f"the wallet refused the bet: {taken.code}")
+        return taken
+
+    async def _roll_back(self, player_id: str, ids: RoundIds) -> WalletAnswer | None:
+        """The rollback's answer; None when it is left to the reconciler or impossible."""
+
         async def rollback() -> WalletAnswer:
             return await self.wallet.rollback(player_id, ids.rollback_tx, ids.round_id, ids.bet_tx)
 
         try:
-            await rollback()
+            return await rollback()
         except WalletGaveUp:
             self.reconciler.add(f"rollback {ids.rollback_tx}", rollback)
         except WalletCallError:
             pass  # e.g. unknown player: the bet cannot have been taken
+        return None
 
     async def _think(self) -> None:
         studio = self.studio

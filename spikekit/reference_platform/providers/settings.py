@@ -28,6 +28,9 @@ class ProviderSettings(ServiceSettings):
     provider_wallet_secret: str | None = None
     provider_session_secret: str = "spikekit-provider-sessions"
     provider_max_body_bytes: int = Field(default=16_384, ge=256)
+    provider_bet_and_settle: bool = Field(
+        default=True, description="an instant round's bet and win in one wallet call"
+    )
 
     @property
     def studio(self) -> Studio:

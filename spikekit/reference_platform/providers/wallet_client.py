@@ -22,14 +22,18 @@ from tenacity import (
 )
 
 from spikekit.errors import SpikekitError
+from spikekit.reference_platform.common import oplog
 from spikekit.reference_platform.common.http_client import (
     HttpPool,
     HttpResponse,
     RequestTimeout,
     TransportError,
 )
+from spikekit.reference_platform.providers.domain import RoundIds
 from spikekit.reference_platform.providers.metrics import ProviderMetrics
 from spikekit.reference_platform.wallet.signing import signed_headers
+
+SETTLE = "bet-and-settle"  # the operation (path and metrics label) of a bet and settle
 
 
 class WalletCallError(SpikekitError):
@@ -76,7 +80,7 @@ class RetryPolicy:
 
 
 class SeamlessWallet:
-    """``debit``, ``credit``, ``rollback`` of one studio against the wallet's provider API."""
+    """``debit``, ``credit``, ``rollback``, ``bet_and_settle`` of one studio (provider API)."""
 
     def __init__(
         self,
@@ -104,6 +108,22 @@ class SeamlessWallet:
         body = {"player_id": player_id, "tx_id": tx_id, "round_id": round_id, "amount": amount}
         return await self.call("credit", tx_id, {**body, "game_id": game})
 
+    async def bet_and_settle(
+        self, player_id: str, ids: RoundIds, bet: int, win: int, game: str
+    ) -> WalletAnswer:
+        """An instant round's bet and win in one call (the win applied only if the bet is);
+        ``code`` is the bet's refusal, or the win's answer."""
+        body = {
+            "player_id": player_id,
+            "round_id": ids.round_id,
+            "bet_tx_id": ids.bet_tx,
+            "bet": bet,
+            "win_tx_id": ids.win_tx,
+            "win": win,
+            "game_id": game,
+        }
+        return await self.call(SETTLE, ids.bet_tx, body)
+
     async def rollback(
         self, player_id: str, tx_id: str, round_id: str, original_tx_id: str
     ) -> WalletAnswer:
@@ -120,14 +140,28 @@ class SeamlessWallet:
         raw = json.dumps(body, separators=(",", ":")).encode()
         headers = signed_headers(self.secret, raw)
         path = f"/v1/providers/{self.studio}/{operation}"
+        try:  # the first attempt without tenacity's machinery (most calls need no other)
+            return await self._attempt(operation, path, raw, headers)
+        except _Retryable as error:
+            first: _Retryable | None = error
+
+        async def attempt() -> WalletAnswer:
+            """The first failure replayed as tenacity's attempt 1, then real attempts: the
+            same counts, backoff and callbacks as if tenacity had made the first one."""
+            nonlocal first
+            if first is not None:
+                failed, first = first, None
+                raise failed
+            return await self._attempt(operation, path, raw, headers)
+
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.policy.attempts),
-            wait=wait_exponential_jitter(initial=self.policy.backoff_s, max=1.0),
+            wait=wait_exponential_jitter(multiplier=self.policy.backoff_s, max=1.0),
             retry=retry_if_exception_type(_Retryable),
             before_sleep=lambda _: self._count_retry(operation),
             retry_error_callback=lambda state: self._give_up(operation, tx_id, state),
         )
-        answer: WalletAnswer = await retrying(self._attempt, operation, path, raw, headers)
+        answer: WalletAnswer = await retrying(attempt)
         return answer
 
     async def _attempt(
@@ -140,6 +174,13 @@ class SeamlessWallet:
             )
         except TransportError as error:
             reason = "timeout" if isinstance(error, RequestTimeout) else "connection"
+            oplog.event(
+                f"dependency_{reason}",
+                "warning",
+                "wallet",
+                dependency="wallet",
+                operation=operation,
+            )
             self._error(operation, reason)
             raise _Retryable(reason) from error
         finally:

@@ -43,6 +43,7 @@ def consumer_config(settings: ReportingSettings) -> ConsumerConfig:
         consumer=f"reporting-{settings.replica}",
         batch=settings.reporting_batch,
         block_ms=settings.reporting_block_ms,
+        linger_s=settings.reporting_linger_ms / 1000,
         reclaim_idle_ms=int(settings.reporting_reclaim_idle_s * 1000),
     )
 

@@ -16,6 +16,8 @@ class ReportingSettings(ServiceSettings):
     reporting_group: str = "reporting"
     reporting_batch: int = Field(default=500, ge=1, le=10_000)
     reporting_block_ms: int = Field(default=1000, ge=1)
+    # after a short batch, wait this long so the next one gathers (one transaction each)
+    reporting_linger_ms: int = Field(default=250, ge=0, le=10_000)
     reporting_reclaim_idle_s: float = Field(default=30.0, gt=0)
     reporting_lag_interval_s: float = Field(default=2.0, gt=0)
     reporting_lag_cap: int = Field(default=10_000, ge=1, le=1_000_000)

@@ -14,13 +14,19 @@ from typing import Annotated, Any
 
 import redis.asyncio as aioredis
 from fastapi import APIRouter, Depends, FastAPI, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from spikekit.reference_platform.common.caller_auth import CALLER_CHECK
+from spikekit.reference_platform.common.caller_auth import CALLER_CHECK, fast_caller
 from spikekit.reference_platform.common.checks import Check, redis_check
 from spikekit.reference_platform.common.errors import ApiError, install_error_handlers
+from spikekit.reference_platform.common.fast_routes import (
+    Answer,
+    FastRequest,
+    json_answer,
+    parse_body,
+)
 from spikekit.reference_platform.common.limits import BodyLimit
-from spikekit.reference_platform.common.service_app import service_app
+from spikekit.reference_platform.common.service_app import fast_routes, service_app
 from spikekit.reference_platform.providers.catalogue import GAMES
 from spikekit.reference_platform.providers.errors import SIGNED_ERRORS
 from spikekit.reference_platform.providers.schemas import (
@@ -98,6 +104,10 @@ def _error(error: RouterError) -> ApiError:
 )
 async def launch(body: LaunchBody, ctx: State) -> dict[str, Any]:
     """A game session at a studio offering the game (failover when one is down)."""
+    return await launch_game(body, ctx)
+
+
+async def launch_game(body: LaunchBody, ctx: RouterState) -> dict[str, Any]:
     try:
         return await ctx.ready().router.launch(body.player_id, body.game)
     except RouterError as error:
@@ -109,6 +119,10 @@ async def launch(body: LaunchBody, ctx: State) -> dict[str, Any]:
 )
 async def play(body: RoundBody, ctx: State) -> dict[str, Any]:
     """A round at the session's studio, or another one offering the game when it is down."""
+    return await play_round(body, ctx)
+
+
+async def play_round(body: RoundBody, ctx: RouterState) -> dict[str, Any]:
     try:
         return await ctx.ready().router.play(body.player_id, body.game, body.bet, body.session_id)
     except RouterError as error:
@@ -153,6 +167,29 @@ async def providers(ctx: State) -> list[ProviderView]:
     return answer
 
 
+# the same routes without FastAPI's per-request machinery (common/fast_routes.py)
+LAUNCH_BODY = TypeAdapter(LaunchBody)
+ROUND_BODY = TypeAdapter(RoundBody)
+
+
+async def fast_launch(request: FastRequest) -> Answer | None:
+    fast_caller(request)
+    body = parse_body(LAUNCH_BODY, request)
+    if body is None:
+        return None
+    answer = await launch_game(body, request.state.router)
+    return json_answer(LaunchResponse.model_validate(answer))
+
+
+async def fast_play(request: FastRequest) -> Answer | None:
+    fast_caller(request)
+    body = parse_body(ROUND_BODY, request)
+    if body is None:
+        return None
+    answer = await play_round(body, request.state.router)
+    return json_answer(RoutedRound.model_validate(answer))
+
+
 def create_app(settings: RouterSettings | None = None) -> FastAPI:
     """The router app; settings from ``SPIKEKIT_*`` unless given."""
     settings = settings or RouterSettings()
@@ -193,5 +230,8 @@ def create_app(settings: RouterSettings | None = None) -> FastAPI:
     app.state.verifier = settings.verifier()
     install_error_handlers(app)
     app.include_router(routes)
+    table = fast_routes(app)
+    table.add("POST", "/v1/launch", fast_launch)
+    table.add("POST", "/v1/rounds", fast_play)
     app.add_middleware(BodyLimit, max_bytes=settings.router_max_body_bytes)
     return app

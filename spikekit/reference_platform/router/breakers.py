@@ -6,6 +6,10 @@ breaker open as soon as one of them opens it. A breaker opens after ``threshold`
 failures in a row, refuses calls for ``open_s`` seconds, then lets calls through
 half-open: one success closes it, one failure opens it again. If Redis is slow or gone,
 a replica falls back to an in-memory breaker of its own rather than lose protection.
+A replica reads a breaker from Redis at most once per ``share_s`` (0.25 s) and uses that
+copy for the calls in between (its failures and state changes still go to Redis at once):
+two Redis reads per call were a fifth of the router's CPU, and Toxiproxy's and Redis's
+besides. The price: another replica's opening is seen here up to ``share_s`` later.
 The open period is timed on ``clock`` (wall seconds, like purgatory's ``opened_at``), so
 unit tests move it on by hand.
 """
@@ -25,6 +29,7 @@ from purgatory.service._async.repository import AsyncRedisRepository
 from redis.exceptions import RedisError
 
 from spikekit.errors import SpikekitError
+from spikekit.reference_platform.common import oplog
 
 STATE_VALUES = {"closed": 0, "half-opened": 1, "opened": 2}
 PREFIX = "spikekit-router-"
@@ -87,13 +92,19 @@ class Breakers:
         timeout_s: float = 0.5,
         on_state: Callable[[str, int], None] | None = None,
         clock: Callable[[], float] = time.time,
+        share_s: float = 0.25,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.enabled = enabled
+        self.share_s = share_s
+        self.monotonic = monotonic
+        self._held: dict[str, tuple[float, AsyncCircuitBreaker]] = {}  # studio → (until, copy)
         self.clock = clock
         self.failure = failure
         self.timeout_s = timeout_s
         self.on_state = on_state
         self.store_errors = 0
+        self._last: dict[str, str] = {}  # the state last reported per studio
         self.uow: AsyncRedisUnitOfWork | None = None
         if redis_url:
             self.uow = AsyncRedisUnitOfWork(_with_timeouts(redis_url, timeout_s))
@@ -104,12 +115,26 @@ class Breakers:
         return Guard(self, studio)
 
     async def breaker(self, studio: str) -> AsyncCircuitBreaker:
-        """The shared breaker, or this replica's own when Redis does not answer in time."""
+        """The shared breaker (read from Redis at most once per ``share_s``), or this
+        replica's own when Redis does not answer in time."""
+        now = self.monotonic()
+        held = self._held.get(studio)
+        if held is not None and now < held[0]:
+            return held[1]
         try:
             async with asyncio.timeout(self.timeout_s):
-                return await self.shared.get_breaker(PREFIX + studio)
-        except (RedisError, OSError, TimeoutError):
+                breaker = await self.shared.get_breaker(PREFIX + studio)
+            self._held[studio] = (now + self.share_s, breaker)
+            return breaker
+        except (RedisError, OSError, TimeoutError) as error:
             self.store_errors += 1
+            oplog.event(
+                "redis_unavailable",
+                "warning",
+                "breakers",
+                use="breakers",
+                error=type(error).__name__,
+            )
             return await self.local.get_breaker(PREFIX + studio)
 
     def half_open_if_due(self, context: Context) -> None:
@@ -127,6 +152,10 @@ class Breakers:
         return str(breaker.context.state)
 
     def report(self, studio: str, state: str) -> None:
+        was = self._last.get(studio, "closed")
+        if was != state:  # a transition: one operator line
+            oplog.event("breaker", "warning", studio, studio=studio, state=state, was=was)
+            self._last[studio] = state
         if self.on_state is not None:
             self.on_state(studio, STATE_VALUES.get(state, 0))
 

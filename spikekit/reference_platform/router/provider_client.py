@@ -19,6 +19,7 @@ import time
 from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt, wait_random
 
 from spikekit.errors import SpikekitError
+from spikekit.reference_platform.common import oplog
 from spikekit.reference_platform.common.http_client import (
     ConnectFailed,
     HttpPool,
@@ -112,6 +113,13 @@ class ProviderClient:
                 )
             except TransportError as error:
                 reason = "timeout" if isinstance(error, RequestTimeout) else "connection"
+                oplog.event(
+                    f"dependency_{reason}",
+                    "warning",
+                    self.studio,
+                    dependency=self.studio,
+                    operation=operation,
+                )
                 self._record(operation, started, reason)
                 sent = not isinstance(error, ConnectFailed)
                 raise ProviderFailed(self.studio, reason, ambiguous=sent) from error

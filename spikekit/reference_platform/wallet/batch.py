@@ -9,6 +9,10 @@ transaction id gets the first one's stored answer (a replay), a rollback sees a
 bet placed earlier in the batch. The result is one outcome per request (an
 :class:`~.domain.Answer`, or the :class:`~.domain.WalletError` that request
 alone gets) and the batch's writes (:class:`BatchWrites`), final states only.
+
+A :class:`~.settle.BetAndWin` is one item of a batch: its bet and its win are
+decided together (:func:`~.settle.decide_pair`), and the book takes both
+decisions or, when either half fails, neither.
 """
 
 from __future__ import annotations
@@ -31,10 +35,12 @@ from spikekit.reference_platform.wallet.domain import (
     WalletError,
     decide,
 )
+from spikekit.reference_platform.wallet.settle import BetAndWin, PairAnswer, decide_pair
 
 TxKey = tuple[str, str]  # (source, tx_id)
 RoundKey = tuple[str, str, str]  # (source, round_id, player_id)
-Outcome = Answer | WalletError
+Outcome = Answer | PairAnswer | WalletError
+Item = TxRequest | BetAndWin  # what one caller submits
 ROUND_KINDS = (TxKind.WIN, TxKind.ROLLBACK)  # the requests whose rules look at the round
 
 
@@ -44,6 +50,17 @@ def tx_keys(request: TxRequest) -> list[TxKey]:
     if request.original_tx_id is not None:
         keys.append((request.source, request.original_tx_id))
     return keys
+
+
+def requests_of(items: Iterable[Item]) -> list[TxRequest]:
+    """The money requests of ``items``, a pair's bet then its win (what a batch loads)."""
+    found: list[TxRequest] = []
+    for item in items:
+        if isinstance(item, BetAndWin):
+            found.extend(item.requests)
+        else:
+            found.append(item)
+    return found
 
 
 def round_key(request: TxRequest) -> RoundKey | None:
@@ -164,21 +181,31 @@ class _Book:
 
 
 def decide_batch(
-    requests: Sequence[TxRequest], snapshot: BatchSnapshot
+    items: Sequence[Item], snapshot: BatchSnapshot
 ) -> tuple[list[Outcome], BatchWrites]:
-    """Each request's outcome, decided in arrival order, and the batch's writes; pure."""
+    """Each item's outcome, decided in arrival order, and the batch's writes; pure."""
     book = _Book(snapshot)
     outcomes: list[Outcome] = []
-    for request in requests:
+    for item in items:
+        request = item.bet if isinstance(item, BetAndWin) else item
         account = book.accounts.get(request.player_id)
         if account is None:
             outcomes.append(UnknownPlayer(request.player_id))
             continue
+        outcome: Outcome
         try:
-            decision = decide(request, book.snapshot(request, account))
-        except WalletError as error:  # this request's own error, e.g. a mismatch
+            if isinstance(item, BetAndWin):
+                pair = decide_pair(
+                    item, book.snapshot(item.bet, account), book.snapshot(item.win, account)
+                )
+                decisions, outcome = pair.decisions, pair.answer
+            else:
+                decision = decide(item, book.snapshot(item, account))
+                decisions, outcome = (decision,), decision.answer
+        except WalletError as error:  # this item's own error, e.g. a mismatch
             outcomes.append(error)
             continue
-        book.apply(decision)
-        outcomes.append(decision.answer)
+        for decision in decisions:
+            book.apply(decision)
+        outcomes.append(outcome)
     return outcomes, book.writes()

@@ -84,6 +84,7 @@ async def bootstrap(
             maxlen=settings.wallet_stream_maxlen,
             batch=settings.wallet_outbox_batch,
             interval_s=settings.wallet_outbox_interval_s,
+            linger_s=settings.wallet_outbox_linger_s,
             timeout_s=settings.dependency_timeout_s,
         )
         hooks = None

@@ -32,7 +32,8 @@ class WalletSettings(ServiceSettings):
     wallet_stream: str = "wallet.events"
     wallet_stream_maxlen: int = Field(default=1_000_000, ge=1_000)
     wallet_outbox_batch: int = Field(default=500, ge=1, le=10_000)
-    wallet_outbox_interval_s: float = Field(default=0.05, gt=0)
+    wallet_outbox_interval_s: float = Field(default=0.5, gt=0)  # poll without a commit
+    wallet_outbox_linger_s: float = Field(default=0.1, ge=0, le=5)  # a commit's batch gathers
     # queue serialization: money requests arriving together share one transaction
     wallet_batching: bool = True  # resilient profile only; the fragile one never batches
     wallet_batch_max_size: int = Field(default=128, ge=1, le=10_000)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import Field
@@ -13,10 +14,18 @@ from spikekit.scenarios.target import Service
 # --- process: a service of the bundled platform ----------------------------------------------
 
 
+class Balancer(StrEnum):
+    """HAProxy in front of the gateway replicas, when the bundled platform runs it."""
+
+    HAPROXY = "haproxy"
+
+
 class _Process(FaultBase):
     family = FaultFamily.PROCESS
     target_field = "service"
-    service: Service = Field(description="Service of the bundled platform.")
+    service: Service | Balancer = Field(
+        description="Service of the bundled platform (or haproxy, its load balancer)."
+    )
     replica: int | None = Field(default=None, ge=0, description="Which replica (none = all).")
 
     def target_name(self) -> str:

@@ -148,7 +148,7 @@ def test_money_operations_refuse_callers_without_the_right_credentials(
     _unchanged(secured, before, ledger, queued)
 
 
-@pytest.mark.parametrize("operation", ["debit", "credit", "rollback"])
+@pytest.mark.parametrize("operation", ["debit", "credit", "rollback", "bet-and-settle"])
 def test_the_studios_money_calls_need_that_studios_own_secret(
     secured: Secured, operation: str
 ) -> None:
@@ -157,6 +157,9 @@ def test_the_studios_money_calls_need_that_studios_own_secret(
     if operation == "rollback":
         body = {**body, "original_tx_id": "forged-debit"}
         del body["amount"], body["game_id"]
+    if operation == "bet-and-settle":  # a bet of 1 cent and a win of a million
+        body = {"player_id": "p000006", "round_id": "forged-round", "game_id": "g"}
+        body |= {"bet_tx_id": "forged-bet", "bet": 1, "win_tx_id": "forged-win", "win": MILLION}
     raw = json.dumps(body).encode()
     keys = secured.stack.keys
     forged = [
@@ -222,6 +225,12 @@ def test_the_allowed_callers_move_money_with_the_keys_the_stack_handed_out(
         bet = {"player_id": "p000010", "tx_id": uuid.uuid4().hex, "round_id": "r", "amount": 100}
         studio = wallet.post("/v1/providers/aurora/debit", json=bet, auth=StudioAuth(keys.studios))
         assert studio.json()["balance"] == OPENING_BALANCE + 400
+        spin = {"player_id": "p000010", "round_id": "spin", "bet": 100, "win": 250}
+        spin |= {"bet_tx_id": uuid.uuid4().hex, "win_tx_id": uuid.uuid4().hex}
+        settled = wallet.post(
+            "/v1/providers/aurora/bet-and-settle", json=spin, auth=StudioAuth(keys.studios)
+        )
+        assert settled.json()["balance"] == OPENING_BALANCE + 550, settled.text
     # the gateway's payment goes through payments and its worker, signed at each hop
     with httpx.Client(base_url=secured.url("payments"), timeout=30, auth=as_gateway) as payments:
         body = {"player_id": "p000011", "amount": 300, "idempotency_key": uuid.uuid4().hex}

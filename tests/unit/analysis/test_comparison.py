@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from spikekit.analysis.comparison import HintKind
+from spikekit.analysis.hints import HintKind
 from spikekit.analysis.synthetic import Disturbance, SyntheticFault, SyntheticRun
 
 from .conftest import Analyse

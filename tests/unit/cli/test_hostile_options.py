@@ -46,6 +46,7 @@ BASE: dict[str, list[str]] = {
     ],
     "chaos revert": ["chaos", "revert", "--all", "--state-dir", "{tmp}"],
     "chaos plan": ["chaos", "plan", "smoke"],
+    "plan": ["plan", "smoke"],
     "platform up": ["platform", "up", "--state-dir", "{tmp}"],
     "platform status": ["platform", "status", "--state-dir", "{tmp}"],
     "platform down": ["platform", "down", "--state-dir", "{tmp}"],

@@ -21,6 +21,17 @@ async def post(
     return await client.post(f"/v1/providers/aurora/{operation}", content=raw, headers=headers)
 
 
+def _spin(tag: str, bet: int, win: int) -> dict[str, object]:
+    return {
+        "player_id": "p000001",
+        "round_id": f"r-{tag}",
+        "bet_tx_id": f"{tag}-bet",
+        "bet": bet,
+        "win_tx_id": f"{tag}-win",
+        "win": win,
+    }
+
+
 def test_the_hot_path_and_the_route_give_the_same_answers() -> None:
     async def scenario(client: httpx.AsyncClient) -> None:
         for operation, body in [
@@ -31,6 +42,8 @@ def test_the_hot_path_and_the_route_give_the_same_answers() -> None:
                 {"player_id": "p000001", "tx_id": "h3", "round_id": "r9", "original_tx_id": "x"},
             ),
             ("debit", debit(5_000, tx="h4")),  # a refusal
+            ("bet-and-settle", _spin("h6", 100, 350)),
+            ("bet-and-settle", _spin("h7", 5_000, 350)),  # a refused bet: no win
         ]:
             first = await post(client, operation, body, "application/json")
             via_route = await post(client, operation, body, ROUTE_ONLY)

@@ -20,6 +20,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request, Response
+from pydantic import TypeAdapter
 
 from spikekit.reference_platform.auth.adapters.metrics import AuthMetrics
 from spikekit.reference_platform.auth.bootstrap import Running, connect
@@ -38,8 +39,14 @@ from spikekit.reference_platform.auth.settings import AuthSettings
 from spikekit.reference_platform.common.caller_auth import AUTH_ERRORS, CALLER_CHECK
 from spikekit.reference_platform.common.checks import Check, postgres_check, redis_check
 from spikekit.reference_platform.common.errors import openapi_errors
+from spikekit.reference_platform.common.fast_routes import (
+    Answer,
+    FastRequest,
+    json_answer,
+    parse_body,
+)
 from spikekit.reference_platform.common.limits import BodyLimit
-from spikekit.reference_platform.common.service_app import ServiceMetrics, service_app
+from spikekit.reference_platform.common.service_app import ServiceMetrics, fast_routes, service_app
 from spikekit.reference_platform.common.tasks import stop_task
 
 
@@ -70,10 +77,29 @@ def client_address(request: Request) -> str:
 
 
 async def handlers(request: Request) -> Auth:
-    running: Running | None = getattr(request.app.state, "auth", None)
+    return handlers_of(request.app.state)
+
+
+def handlers_of(state: Any) -> Auth:
+    running: Running | None = getattr(state, "auth", None)
     if running is None:
         raise AuthUnavailable("auth", "not started")
     return running.auth
+
+
+TOKEN_BODY = TypeAdapter(TokenRequest)
+
+
+async def fast_validate(request: FastRequest) -> Answer | None:
+    """``POST /sessions/validate`` without FastAPI's machinery (common/fast_routes.py): the
+    gateway asks it for every session it has not seen in the last seconds."""
+    body = parse_body(TOKEN_BODY, request)
+    if body is None:
+        return None
+    session = await handlers_of(request.state).validate(body.token)
+    return json_answer(
+        SessionResponse(player_id=session.player_id, expires_in=session.expires_in_s)
+    )
 
 
 Handlers = Annotated[Auth, Depends(handlers)]
@@ -122,6 +148,7 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
     )
     app.state.verifier = settings.verifier()
     install_error_handlers(app)
+    fast_routes(app).add("POST", "/sessions/validate", fast_validate)
     app.add_middleware(BodyLimit, max_bytes=settings.auth_max_body_bytes)
 
     @app.post(

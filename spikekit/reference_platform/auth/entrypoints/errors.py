@@ -21,6 +21,7 @@ from spikekit.reference_platform.auth.domain import (
     RateLimited,
     UsernameTaken,
 )
+from spikekit.reference_platform.common import oplog
 from spikekit.reference_platform.common.errors import (
     add_handler,
     error_response,
@@ -42,12 +43,15 @@ def auth_error_response(error: AuthError) -> JSONResponse:
         case UsernameTaken():
             return error_response(409, "USERNAME_TAKEN", str(error))
         case RateLimited():
+            oplog.event("login_rate_limited", "info", retry_after_s=error.retry_after_s)
             headers = retry_after(error.retry_after_s)
             return error_response(429, "RATE_LIMITED", str(error), (), headers)
         case Overloaded():
+            oplog.event("shed", "warning", "overloaded", reason="overloaded", what="password check")
             headers = retry_after(error.retry_after_s)
             return error_response(503, "OVERLOADED", str(error), (), headers)
         case AuthUnavailable():
+            oplog.event("dependency_unavailable", "error", str(error), error=str(error))
             headers = retry_after(UNAVAILABLE_RETRY_AFTER_S)
             return error_response(503, "UNAVAILABLE", str(error), (), headers)
     return error_response(400, "BAD_REQUEST", str(error))

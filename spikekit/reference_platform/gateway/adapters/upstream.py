@@ -22,6 +22,7 @@ from typing import TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
+from spikekit.reference_platform.common import oplog
 from spikekit.reference_platform.common.http_client import (
     ConnectFailed,
     HttpPool,
@@ -76,11 +77,27 @@ class Upstream:
         except RequestTimeout as error:
             self._count(operation, "timeout")
             limit = self.timeout_s or 0.0  # only a call with a timeout times out
+            oplog.event(
+                "dependency_timeout",
+                "warning",
+                self.name,
+                dependency=self.name,
+                operation=operation,
+                timeout_s=limit,
+            )
             raise Unavailable(
                 f"{self.name}_timeout", f"{self.name} did not answer within {limit:g} s"
             ) from error
         except TransportError as error:
             self._count(operation, "connection")
+            oplog.event(
+                "dependency_unreachable",
+                "warning",
+                self.name,
+                dependency=self.name,
+                operation=operation,
+                error=error.reason,
+            )
             raise Unavailable(f"{self.name}_unavailable", f"{self.name}: {error.reason}") from error
         finally:
             if self.metrics is not None:

@@ -3,7 +3,8 @@
 ``create_app()`` is the factory the supervisor runs; tests may pass their own
 :class:`GatewaySettings`. Connections open in the lifespan, never at import.
 Middleware, outermost first: :class:`Backpressure` (the in-flight bound, before
-any work), :class:`BodyLimit`, the request metrics every service has.
+any work), :class:`BodyLimit`, the request metrics every service has, the hot routes
+answered without FastAPI's machinery (:mod:`.fast`).
 ``/health`` checks Redis (and PostgreSQL when a stack gives the gateway a
 database link, as some test stacks do); not the other services, so that a
 dependency's outage shows as errors on the routes that need it rather than as
@@ -23,13 +24,14 @@ from spikekit.reference_platform.common.checks import Check, postgres_check, red
 from spikekit.reference_platform.common.connections import create_pool
 from spikekit.reference_platform.common.errors import PUBLIC
 from spikekit.reference_platform.common.limits import BodyLimit
-from spikekit.reference_platform.common.service_app import ServiceMetrics, service_app
+from spikekit.reference_platform.common.service_app import ServiceMetrics, fast_routes, service_app
 from spikekit.reference_platform.gateway.adapters.metrics import GatewayMetrics
 from spikekit.reference_platform.gateway.bootstrap import Running, connect
 from spikekit.reference_platform.gateway.entrypoints.errors import (
     Backpressure,
     install_error_handlers,
 )
+from spikekit.reference_platform.gateway.entrypoints.fast import add_fast_routes
 from spikekit.reference_platform.gateway.entrypoints.routes import routes
 from spikekit.reference_platform.gateway.service_layer.backpressure import InFlightBound
 from spikekit.reference_platform.gateway.settings import GatewaySettings
@@ -85,6 +87,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     app.include_router(routes)
+    add_fast_routes(fast_routes(app))
     app.add_middleware(BodyLimit, max_bytes=settings.gateway_max_body_bytes, fmt=PUBLIC)
     bound = InFlightBound(
         settings.policy.max_in_flight,

@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from spikekit.reference_platform.common import oplog
 from spikekit.reference_platform.common.errors import (
     PUBLIC,
     add_handler,
@@ -54,6 +55,9 @@ class Backpressure:
             return
         if not self.bound.try_enter():
             detail = f"more than {self.bound.limit} requests in flight on this replica"
+            oplog.event(
+                "shed", "warning", "backpressure", reason="backpressure", limit=self.bound.limit
+            )
             await refuse(send, 503, "overloaded", detail, PUBLIC, retry_after_s=self.retry_after_s)
             return
         try:

@@ -51,7 +51,12 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 async def gateway(request: Request) -> Gateway:
-    handlers: Gateway | None = request.app.state.gateway
+    return gateway_of(request.app.state)
+
+
+def gateway_of(state: Any) -> Gateway:
+    """The live handlers in ``app.state``, or 503 while the gateway starts or stops."""
+    handlers: Gateway | None = state.gateway
     if handlers is None:
         raise Unavailable("starting", "the gateway is starting or stopping")
     return handlers
@@ -61,6 +66,11 @@ Handlers = Annotated[Gateway, Depends(gateway)]
 
 
 async def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str:
+    return token_of(authorization)
+
+
+def token_of(authorization: str | None) -> str:
+    """The session token of an ``Authorization`` header, or 401 without asking auth."""
     scheme, _, token = (authorization or "").partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not TOKEN.match(token):
@@ -135,14 +145,14 @@ async def lobby(handlers: Handlers) -> Response:
 @routes.post("/games/{game}/launch", responses=_errors(401, 404, 503))
 async def launch(game: str, player: Player, handlers: Handlers) -> LaunchAnswer:
     """A game session at a studio offering the game."""
-    answer = await handlers.launch(player, _game(game))
+    answer = await handlers.launch(player, known_game(game))
     return LaunchAnswer(session_id=answer.session_id, game=answer.game, provider=answer.provider)
 
 
 @routes.post("/games/{game}/rounds", responses=_errors(401, 402, 404, 409, 503))
 async def play(game: str, body: RoundRequest, player: Player, handlers: Handlers) -> RoundAnswer:
     """One round: the bet is debited, the win credited; ``balance`` is the balance after."""
-    answer = await handlers.play(player, _game(game), body.bet, body.session_id)
+    answer = await handlers.play(player, known_game(game), body.bet, body.session_id)
     return RoundAnswer.model_validate(answer.model_dump())
 
 
@@ -160,7 +170,7 @@ async def deposit(
 
 @routes.get("/deposits/{deposit_id}", responses=_errors(401, 404, 503))
 async def deposit_status(deposit_id: str, player: Player, handlers: Handlers) -> DepositAnswer:
-    payment = await handlers.payment(PaymentKind.DEPOSIT, player, _payment_id(deposit_id))
+    payment = await handlers.payment(PaymentKind.DEPOSIT, player, known_payment_id(deposit_id))
     return DepositAnswer(
         deposit_id=payment.payment_id, status=payment.status, amount=payment.amount
     )
@@ -182,19 +192,21 @@ async def withdraw(
 async def withdrawal_status(
     withdrawal_id: str, player: Player, handlers: Handlers
 ) -> WithdrawalAnswer:
-    payment = await handlers.payment(PaymentKind.WITHDRAWAL, player, _payment_id(withdrawal_id))
+    payment = await handlers.payment(
+        PaymentKind.WITHDRAWAL, player, known_payment_id(withdrawal_id)
+    )
     return WithdrawalAnswer(
         withdrawal_id=payment.payment_id, status=payment.status, amount=payment.amount
     )
 
 
-def _game(game: str) -> str:
+def known_game(game: str) -> str:
     if not valid_game(game):
         raise GatewayError(404, "unknown_game", "no such game")
     return game
 
 
-def _payment_id(payment_id: str) -> str:
+def known_payment_id(payment_id: str) -> str:
     if not valid_id(payment_id, max_chars=64):
         raise GatewayError(404, "not_found", "no such payment")
     return payment_id

@@ -4,8 +4,8 @@ Stateless: a request carries its session token, every fact comes from a
 dependency (or a cache of one), so any replica serves any request. Rules that
 live here rather than in a dependency:
 
-- a session token is checked with auth (cached per replica for a second or two in
-  the resilient profile, never past the session's end);
+- a session token is checked with auth (cached per replica for a few seconds in
+  the resilient profile, ``gateway_session_cache_ttl_s``, never past the session's end);
 - registering opens the player's wallet account; an account found missing later
   (the wallet was down during registration) is opened on the next balance check;
 - a withdrawal larger than the balance is refused at once with 402 (the payment

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
 
+from spikekit.reference_platform.common import oplog
 from spikekit.reference_platform.payments.domain import Kind, Payment, Stage, Unavailable
 from spikekit.reference_platform.payments.service_layer.ports import (
     AbstractPaymentStore,
@@ -56,6 +57,7 @@ async def guarded(call: Callable[[], Awaitable[T]], what: str = "redis") -> T:
     try:
         return await call()
     except REDIS_ERRORS as error:
+        oplog.event("redis_unavailable", "warning", what, use=what, error=type(error).__name__)
         raise Unavailable(what, f"{error.__class__.__name__}: {error}") from error
 
 

@@ -28,6 +28,7 @@ from tenacity import (
 )
 
 from spikekit.errors import ConfigError
+from spikekit.reference_platform.common import oplog
 from spikekit.reference_platform.common.http_client import HttpPool, TransportError
 from spikekit.reference_platform.common.service_auth import Signer
 from spikekit.reference_platform.payments.domain import Outcome, Unavailable
@@ -100,6 +101,9 @@ class HttpWallet(AbstractWallet):
                     return await self._try(operation, player_id, key, amount)
         except RetryError as error:
             last = error.last_attempt.exception()
+            oplog.event(
+                "dependency_unavailable", "warning", "wallet", dependency="wallet", error=str(last)
+            )
             raise Unavailable("wallet", str(last) if last else "no attempt") from None
         raise Unavailable("wallet", "no attempt")  # attempts < 1
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import asyncpg
 
+from spikekit.reference_platform.common import oplog
 from spikekit.reference_platform.common.connections import close_pool, create_pool
 from spikekit.reference_platform.wallet.adapters.schema import ensure_schema
 
@@ -66,7 +67,11 @@ class Database:
         return int(self._pool.get_size() - self._pool.get_idle_size())
 
     async def acquire(self) -> Any:
-        return await self._pool.acquire(timeout=self.timeout)
+        try:
+            return await self._pool.acquire(timeout=self.timeout)
+        except TimeoutError:
+            oplog.event("db_pool_exhausted", "error", size=self.size, timeout_s=self.timeout)
+            raise
 
     async def release(self, conn: Any) -> None:
         await self._pool.release(conn, timeout=self.timeout)

@@ -6,6 +6,12 @@ them once Redis has them (at least once: an event can be published twice after
 a crash between the two, consumers dedupe on ``event_id``). Several replicas
 relay side by side without double work thanks to ``FOR UPDATE SKIP LOCKED``.
 A slow or dead Redis never slows the money path: the backlog grows instead.
+
+A commit wakes the relay, which then lingers ``linger_s`` so that the commits of that
+moment leave together: one batch costs three round trips to PostgreSQL (BEGIN, one
+``DELETE ... RETURNING`` of the claimed rows, COMMIT) and one to Redis, however many
+events it holds. Without a wake it polls every ``interval_s`` (events of a crashed
+relay, a commit whose wake was missed).
 """
 
 from __future__ import annotations
@@ -27,8 +33,13 @@ from spikekit.reference_platform.wallet.adapters.database import DB_ERRORS, Data
 log = logging.getLogger(__name__)
 RELAY_ERRORS: tuple[type[BaseException], ...] = (*DB_ERRORS, aioredis.RedisError)
 
-CLAIM = "SELECT id, payload FROM wallet.outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED"
-DELETE = "DELETE FROM wallet.outbox WHERE id = ANY($1::bigint[])"
+# Claim and delete in one statement; the rows come back only if the transaction commits,
+# which it does once Redis has them (RETURNING has no order: sorted by id before publishing).
+CLAIM = """
+DELETE FROM wallet.outbox WHERE id IN (
+    SELECT id FROM wallet.outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
+) RETURNING id, payload
+"""
 BACKLOG = "SELECT count(*) FROM (SELECT 1 FROM wallet.outbox LIMIT 1000000) AS backlog"
 
 
@@ -37,7 +48,8 @@ class RelayConfig:
     stream: str = "wallet.events"
     maxlen: int = 1_000_000
     batch: int = 500
-    interval_s: float = 0.05
+    interval_s: float = 0.5  # poll without a wake
+    linger_s: float = 0.1  # after a wake, let more commits join the batch
     timeout_s: float = 2.0
 
 
@@ -117,10 +129,9 @@ class OutboxRelay:
         conn = await self._database.acquire()
         try:
             async with conn.transaction():
-                rows = await conn.fetch(CLAIM, self._config.batch)
+                rows = sorted(await conn.fetch(CLAIM, self._config.batch), key=_row_id)
                 if rows:
                     await self._publish([str(row["payload"]) for row in rows])
-                    await conn.execute(DELETE, [int(row["id"]) for row in rows])
             await self._measure_backlog(conn, len(rows))
         finally:
             await self._database.release(conn)
@@ -153,6 +164,7 @@ class OutboxRelay:
     async def _run(self) -> None:
         failures = 0
         while True:
+            self._wake.clear()  # a commit from now on wakes the next batch
             try:
                 published = await self.relay_once()
                 failures = 0
@@ -163,8 +175,12 @@ class OutboxRelay:
                 await asyncio.sleep(min(0.05 * 2**failures, 1.0))
                 continue
             if published < self._config.batch:
-                self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(self._config.interval_s):
                         await self._wake.wait()
-                        await asyncio.sleep(0.01)  # let a few more commits join the batch
+                if self._wake.is_set():
+                    await asyncio.sleep(self._config.linger_s)  # more commits join the batch
+
+
+def _row_id(row: Any) -> int:
+    return int(row["id"])

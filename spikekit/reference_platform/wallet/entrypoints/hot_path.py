@@ -1,7 +1,8 @@
-"""The providers' money calls (debit, credit, rollback) served without FastAPI's machinery.
+"""The providers' money calls (debit, credit, rollback, bet and settle) served without
+FastAPI's machinery.
 
 A pure ASGI middleware in front of the FastAPI routes. It answers a signed
-``POST /v1/providers/{provider}/{debit,credit,rollback}`` whose body is valid
+``POST /v1/providers/{provider}/{debit,credit,rollback,bet-and-settle}`` whose body is valid
 JSON for the route's model, with the same answer the route would give, without
 routing, dependency solving, the middleware stack and response-model
 serialization: those cost more CPU than the money itself. Anything else —
@@ -28,12 +29,18 @@ from spikekit.reference_platform.wallet.entrypoints.errors import (
     wallet_error_response,
 )
 from spikekit.reference_platform.wallet.entrypoints.models import (
+    BetSettleRequest,
+    BetSettleResponse,
     CreditRequest,
     DebitRequest,
     RollbackRequest,
     TxResponse,
 )
-from spikekit.reference_platform.wallet.entrypoints.routes import REPLAYED_HEADER, WalletContext
+from spikekit.reference_platform.wallet.entrypoints.routes import (
+    REPLAYED_HEADER,
+    SETTLE,
+    WalletContext,
+)
 from spikekit.reference_platform.wallet.signing import SIGNATURE_HEADER, verify
 
 _SIGNATURE = SIGNATURE_HEADER.lower().encode()
@@ -41,16 +48,20 @@ _REPLAYED = (REPLAYED_HEADER.lower().encode(), b"true")
 _JSON = b"application/json"
 
 
+Body = DebitRequest | CreditRequest | RollbackRequest | BetSettleRequest
+
+
 @dataclass(frozen=True)
 class Operation:
     name: str  # the metrics' operation label, as the route's
-    model: type[DebitRequest | CreditRequest | RollbackRequest]
+    model: type[Body]
 
 
 OPERATIONS = {
     "debit": Operation("debit", DebitRequest),
     "credit": Operation("credit", CreditRequest),
     "rollback": Operation("rollback", RollbackRequest),
+    "bet-and-settle": Operation(SETTLE, BetSettleRequest),
 }
 
 
@@ -114,18 +125,24 @@ class HotPath:
         self,
         operation: Operation,
         provider: str,
-        body: DebitRequest | CreditRequest | RollbackRequest,
+        body: Body,
         send: Send,
     ) -> int:
         try:
-            answer = await self.ctx.answer(operation.name, body.tx(provider))
+            if isinstance(body, BetSettleRequest):
+                pair = await self.ctx.settle(operation.name, body.pair(provider))
+                replayed = pair.replayed
+                payload = BetSettleResponse.of(pair, self.currency).model_dump_json().encode()
+            else:
+                answer = await self.ctx.answer(operation.name, body.tx(provider))
+                replayed = answer.replayed
+                payload = TxResponse.of(answer, self.currency).model_dump_json().encode()
         except WalletError as error:
             return await _send_error(wallet_error_response(error), send)
         except TimeoutError:
             return await _send_error(timeout_response(), send)
-        payload = TxResponse.of(answer, self.currency).model_dump_json().encode()
         headers = [(b"content-type", _JSON), (b"content-length", str(len(payload)).encode())]
-        if answer.replayed:
+        if replayed:
             headers.append(_REPLAYED)
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": payload})

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from spikekit.reference_platform.wallet.domain import MAX_AMOUNT, Answer, Code, TxKind, TxRequest
+from spikekit.reference_platform.wallet.settle import BetAndWin, PairAnswer
 
 ID_PATTERN = r"^[A-Za-z0-9_.:\-]+$"
 
@@ -109,6 +110,39 @@ class RollbackRequest(_Body):
         )
 
 
+class BetSettleRequest(_Body):
+    """An instant round whose outcome is known: bet ``bet`` and pay ``win`` in one call.
+
+    Two transactions, each idempotent under its own id (``bet_tx_id``, ``win_tx_id``);
+    the win is applied only if the bet is.
+    """
+
+    player_id: PlayerId
+    round_id: RoundId
+    bet_tx_id: TxId
+    bet: Amount
+    win_tx_id: TxId
+    win: WinAmount
+    game_id: GameId = None
+
+    @model_validator(mode="after")
+    def _two_ids(self) -> BetSettleRequest:
+        if self.bet_tx_id == self.win_tx_id:
+            raise ValueError("bet_tx_id and win_tx_id must differ")
+        return self
+
+    def pair(self, provider: str) -> BetAndWin:
+        """The wallet's pair of requests for this body from ``provider``."""
+        return BetAndWin(
+            TxRequest(
+                TxKind.BET, provider, self.bet_tx_id, self.player_id, self.bet, self.round_id
+            ),
+            TxRequest(
+                TxKind.WIN, provider, self.win_tx_id, self.player_id, self.win, self.round_id
+            ),
+        )
+
+
 class PaymentRequest(_Body):
     """A deposit or withdrawal applied by the payments service."""
 
@@ -144,4 +178,31 @@ class TxResponse(BaseModel):
             amount=answer.amount,
             balance=answer.balance,
             currency=currency,
+        )
+
+
+class BetSettleResponse(BaseModel):
+    """The answer to a bet and settle; a repeat of the same pair gets the same body."""
+
+    status: Literal["ok", "refused"]
+    code: Code = Field(description="OK, or why the bet (or the win) was refused")
+    provider: str
+    player_id: str
+    balance: int = Field(description="the balance after the round, minor units")
+    currency: str
+    bet: TxResponse
+    win: TxResponse | None = Field(description="null when the bet was refused: no win applied")
+
+    @classmethod
+    def of(cls, answer: PairAnswer, currency: str) -> BetSettleResponse:
+        last = answer.last
+        return cls(
+            status="ok" if answer.ok else "refused",
+            code=last.code,
+            provider=last.source,
+            player_id=last.player_id,
+            balance=last.balance,
+            currency=currency,
+            bet=TxResponse.of(answer.bet, currency),
+            win=None if answer.win is None else TxResponse.of(answer.win, currency),
         )

@@ -30,6 +30,8 @@ from spikekit.reference_platform.wallet.entrypoints.models import (
     ID_PATTERN,
     BalanceRequest,
     BalanceResponse,
+    BetSettleRequest,
+    BetSettleResponse,
     CreditRequest,
     DebitRequest,
     PaymentRequest,
@@ -40,9 +42,11 @@ from spikekit.reference_platform.wallet.metrics import WalletMetrics
 from spikekit.reference_platform.wallet.service_layer.handlers import Wallet
 from spikekit.reference_platform.wallet.service_layer.unit_of_work import WalletUnavailable
 from spikekit.reference_platform.wallet.settings import PROVIDER_NAME, WalletSettings
+from spikekit.reference_platform.wallet.settle import BetAndWin, PairAnswer
 from spikekit.reference_platform.wallet.signing import SIGNATURE_HEADER, verify
 
 REPLAYED_HEADER = "Idempotent-Replayed"
+SETTLE = "bet_settle"  # the metrics' operation label of a bet and settle
 ERRORS: dict[int | str, dict[str, Any]] = openapi_errors(
     {
         400: "malformed JSON",
@@ -92,6 +96,22 @@ class WalletContext:
             async with asyncio.timeout(self.settings.wallet_request_timeout_s):
                 answer = await self.wallet.execute(request)
             outcome = "replayed" if answer.replayed else answer.code.value
+            return answer
+        except WalletError as error:
+            if not isinstance(error, WalletUnavailable):
+                outcome = "rejected"
+            raise
+        finally:
+            self.metrics.observe(operation, outcome, time.perf_counter() - started)
+
+    async def settle(self, operation: str, pair: BetAndWin) -> PairAnswer:
+        """The wallet's answer to a bet and settle, within the request timeout, measured."""
+        started = time.perf_counter()
+        outcome = "unavailable"
+        try:
+            async with asyncio.timeout(self.settings.wallet_request_timeout_s):
+                answer = await self.wallet.settle(pair)
+            outcome = "replayed" if answer.replayed else answer.last.code.value
             return answer
         except WalletError as error:
             if not isinstance(error, WalletUnavailable):
@@ -179,6 +199,18 @@ async def rollback(
 ) -> TxResponse:
     """Cancel a bet; a bet arriving after its rollback is refused (TX_ROLLED_BACK)."""
     return await ctx.transact("rollback", body.tx(provider), response)
+
+
+@providers.post("/bet-and-settle", response_model=BetSettleResponse, responses=ERRORS)
+async def bet_and_settle(
+    provider: Signed, body: BetSettleRequest, response: Response, ctx: Ctx
+) -> BetSettleResponse:
+    """An instant round in one call: the bet and the win, each idempotent by its own tx_id,
+    stored in one transaction; a refused bet (e.g. insufficient funds) applies no win."""
+    answer = await ctx.settle(SETTLE, body.pair(provider))
+    if answer.replayed:
+        response.headers[REPLAYED_HEADER] = "true"
+    return BetSettleResponse.of(answer, ctx.settings.wallet_currency)
 
 
 @players.get("/balance", response_model=BalanceResponse, responses=PLAYER_ERRORS)

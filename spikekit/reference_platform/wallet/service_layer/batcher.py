@@ -18,11 +18,12 @@ import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from spikekit.reference_platform.wallet.batch import Outcome
-from spikekit.reference_platform.wallet.domain import Answer, TxRequest
+from spikekit.reference_platform.wallet.batch import Item, Outcome
+from spikekit.reference_platform.wallet.domain import Answer
 from spikekit.reference_platform.wallet.service_layer.unit_of_work import WalletUnavailable
+from spikekit.reference_platform.wallet.settle import PairAnswer
 
-ApplyBatch = Callable[[Sequence[TxRequest]], Awaitable[Sequence[Outcome]]]
+ApplyBatch = Callable[[Sequence[Item]], Awaitable[Sequence[Outcome]]]
 
 
 @dataclass(frozen=True)
@@ -38,15 +39,16 @@ class Batcher:
     def __init__(self, apply: ApplyBatch, config: BatchConfig | None = None) -> None:
         self._apply = apply
         self._config = config or BatchConfig()
-        self._waiting: list[tuple[TxRequest, asyncio.Future[Outcome]]] = []
+        self._waiting: list[tuple[Item, asyncio.Future[Outcome]]] = []
         self._inflight: set[asyncio.Task[None]] = set()
         self._timer: asyncio.TimerHandle | asyncio.Handle | None = None
         self._closed = False
         self.batches = 0  # batches run so far (tests and metrics)
         self.requests = 0
 
-    async def submit(self, request: TxRequest) -> Answer:
-        """The request's answer; raises the request's error or the batch's failure."""
+    async def submit(self, request: Item) -> Answer | PairAnswer:
+        """The request's answer (a pair's for a bet and settle); raises the request's error
+        or the batch's failure. A pair is one item: it never straddles two batches."""
         if self._closed:
             raise WalletUnavailable("the wallet is stopping")
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
@@ -82,7 +84,7 @@ class Batcher:
         if self._waiting:
             self._schedule()
 
-    async def _run(self, batch: list[tuple[TxRequest, asyncio.Future[Outcome]]]) -> None:
+    async def _run(self, batch: list[tuple[Item, asyncio.Future[Outcome]]]) -> None:
         self.batches += 1
         self.requests += len(batch)
         try:

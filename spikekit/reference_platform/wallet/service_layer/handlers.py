@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-from spikekit.reference_platform.wallet.batch import Outcome, decide_batch
+from spikekit.reference_platform.wallet.batch import Item, Outcome, decide_batch, requests_of
 from spikekit.reference_platform.wallet.domain import (
     Account,
     Answer,
@@ -32,6 +32,7 @@ from spikekit.reference_platform.wallet.service_layer.unit_of_work import (
     DuplicateTransaction,
     StaleBatch,
 )
+from spikekit.reference_platform.wallet.settle import BetAndWin, PairAnswer, decide_pair
 
 UnitOfWorkFactory = Callable[[], AbstractUnitOfWork]
 
@@ -71,8 +72,48 @@ class Wallet:
     async def execute(self, request: TxRequest) -> Answer:
         """Apply one bet, win, rollback, deposit or withdrawal; the answer is stored."""
         if self.batcher is not None:
-            return await self.batcher.submit(request)
+            answer = await self.batcher.submit(request)
+            assert isinstance(answer, Answer)
+            return answer
         return await self.execute_one(request)
+
+    async def settle(self, pair: BetAndWin) -> PairAnswer:
+        """Apply an instant round's bet and win together (the win only if the bet is taken)."""
+        if self.batcher is not None:
+            answer = await self.batcher.submit(pair)
+            assert isinstance(answer, PairAnswer)
+            return answer
+        return await self.settle_one(pair)
+
+    async def settle_one(self, pair: BetAndWin) -> PairAnswer:
+        """``pair`` in a unit of work of its own."""
+        try:
+            return await self._settle(pair)
+        except DuplicateTransaction:
+            return await self._settle(pair)
+
+    async def _settle(self, pair: BetAndWin) -> PairAnswer:
+        async with self.uow() as uow:
+            bet = await uow.wallet.snapshot(pair.bet, lock=self.policy.serialized)
+            win = await uow.wallet.snapshot(pair.win, lock=False)  # the account: read above
+            if bet is None or win is None:
+                raise UnknownPlayer(pair.bet.player_id)
+            if not self.policy.idempotent:
+                bet, win = replace(bet, existing=None), replace(win, existing=None)
+            decided = decide_pair(pair, bet, win)
+            written = [d for d in decided.decisions if d.writes]
+            for decision in written:
+                await uow.wallet.save(decision, idempotent=self.policy.idempotent)
+            if written:
+                await uow.commit()
+                if any(d.entry is not None for d in written):
+                    self.on_commit()
+            return decided.answer
+
+    async def _execute_one_item(self, item: Item) -> Answer | PairAnswer:
+        if isinstance(item, BetAndWin):
+            return await self.settle_one(item)
+        return await self.execute_one(item)
 
     async def execute_one(self, request: TxRequest) -> Answer:
         """``request`` in a unit of work of its own."""
@@ -97,12 +138,12 @@ class Wallet:
                     self.on_commit()
             return decision.answer
 
-    async def _run_batch(self, requests: Sequence[TxRequest]) -> list[Outcome]:
+    async def _run_batch(self, requests: Sequence[Item]) -> list[Outcome]:
         self.on_batch(len(requests))
         return await self.execute_batch(requests)
 
-    async def execute_batch(self, requests: Sequence[TxRequest]) -> list[Outcome]:
-        """Each request's answer or error, all stored at once.
+    async def execute_batch(self, requests: Sequence[Item]) -> list[Outcome]:
+        """Each request's (or pair's) answer or error, all stored at once.
 
         Optimistically first (when an ``optimistic`` unit of work is wired): read
         without locks, write only if no account moved meanwhile. Then, if something
@@ -120,16 +161,16 @@ class Wallet:
         outcomes: list[Outcome] = []  # let each request settle its own race
         for request in requests:
             try:
-                outcomes.append(await self.execute_one(request))
+                outcomes.append(await self._execute_one_item(request))
             except WalletError as error:
                 outcomes.append(error)
         return outcomes
 
     async def _execute_batch(
-        self, requests: Sequence[TxRequest], uow_factory: UnitOfWorkFactory, *, lock: bool
+        self, requests: Sequence[Item], uow_factory: UnitOfWorkFactory, *, lock: bool
     ) -> list[Outcome]:
         async with uow_factory() as uow:
-            snapshot = await uow.wallet.load_batch(requests, lock=lock)
+            snapshot = await uow.wallet.load_batch(requests_of(requests), lock=lock)
             outcomes, writes = decide_batch(requests, snapshot)
             if writes:
                 await uow.wallet.save_batch(writes)
