@@ -15,13 +15,12 @@ Two files travel with the code they measured:
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from spikekit.errors import ConfigError
+from spikekit.figures import read_figure, write_figure
 from spikekit.plan import usl
 from spikekit.plan.model import MeasuredCosts, merge_costs
 from spikekit.plan.sizing import Peak, Range
@@ -71,25 +70,11 @@ class ScalingFigures(BaseModel):
 
 
 def read_scaling(path: Path = SCALING_FILE) -> ScalingFigures | None:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return None
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot be read ({error.strerror or error})") from None
-    try:
-        return ScalingFigures.model_validate_json(data)
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "the document"
-        raise ConfigError(f"{path}: not a scaling figure ({where}: {first['msg']})") from None
+    return read_figure(path, ScalingFigures, "a scaling figure")
 
 
 def write_scaling(figures: ScalingFigures, path: Path = SCALING_FILE) -> Path:
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(figures.model_dump(), indent=2) + "\n", encoding="utf-8")
-    partial.replace(path)
-    return path
+    return write_figure(figures, path)
 
 
 def bundled_costs() -> MeasuredCosts | None:

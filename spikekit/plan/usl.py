@@ -11,7 +11,8 @@ keeping each other in step). With ``κ > 0`` the throughput peaks at
 
 The fit is the usual linearisation: with the relative capacity ``C(N) = X(N) / X(1)``,
 ``N / C(N) − 1 = σ·(N − 1) + κ·N·(N − 1)``, a least-squares fit through the origin of
-two non-negative coefficients. It needs ``X(1)`` and at least two other replica counts.
+two coefficients, ``0 ≤ σ ≤ 1`` and ``κ ≥ 0``. It needs ``X(1)`` and at least two
+other replica counts.
 The interval comes from a bootstrap: each step's per-second throughputs are resampled,
 the fit repeated, and the 5th and 95th percentiles of every derived figure kept.
 """
@@ -29,6 +30,7 @@ from spikekit.errors import SpikekitError
 #: Resamples of the bootstrap (a fit is microseconds: a thousand cost nothing).
 BOOTSTRAP = 1000
 INTERVAL = (5.0, 95.0)
+SIGMA_GRID = 1001  # σ from 0 to 1 in steps of 0.001
 
 
 class FitError(SpikekitError):
@@ -61,7 +63,7 @@ class Usl:
         """N*, where more replicas stop helping (``inf`` without coherency cost)."""
         if self.kappa <= 0.0:
             return math.inf
-        return math.sqrt(max(0.0, 1.0 - self.sigma) / self.kappa)
+        return max(1.0, math.sqrt(max(0.0, 1.0 - self.sigma) / self.kappa))
 
     @property
     def ceiling(self) -> float:
@@ -112,21 +114,17 @@ def fit_coefficients(means: Mapping[int, float]) -> Usl:
 
 
 def _nonnegative_least_squares(a: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """Two coefficients ≥ 0: the unconstrained solution, else the best one-sided one."""
-    both, *_ = np.linalg.lstsq(a, y, rcond=None)
-    if both[0] >= 0.0 and both[1] >= 0.0:
-        return float(both[0]), float(both[1])
-    candidates = [(0.0, 0.0)]
-    for column in (0, 1):
-        x = a[:, column]
-        denominator = float(x @ x)
-        value = max(0.0, float(x @ y) / denominator) if denominator > 0 else 0.0
-        candidates.append((value, 0.0) if column == 0 else (0.0, value))
-
-    def error(c: tuple[float, float]) -> float:
-        return float(np.sum((a @ np.array(c) - y) ** 2))
-
-    return min(candidates, key=error)
+    """σ in [0, 1] and κ ≥ 0 with the least squared error: for each σ on a fine grid the
+    best κ ≥ 0 in closed form. (σ above 1 has no meaning: throughput that falls as soon
+    as a replica is added is coherency cost, κ, with everything serial.)"""
+    x_sigma, x_kappa = a[:, 0], a[:, 1]
+    kk = float(x_kappa @ x_kappa)
+    sigmas = np.linspace(0.0, 1.0, SIGMA_GRID)
+    rest = y[None, :] - sigmas[:, None] * x_sigma[None, :]
+    kappas = np.maximum(0.0, rest @ x_kappa / kk) if kk > 0 else np.zeros(SIGMA_GRID)
+    errors = ((rest - kappas[:, None] * x_kappa[None, :]) ** 2).sum(axis=1)
+    best = int(np.argmin(errors))
+    return float(sigmas[best]), float(kappas[best])
 
 
 def fit(samples: Mapping[int, Sequence[float]], seed: int = 0) -> UslFit:

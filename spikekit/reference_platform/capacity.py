@@ -19,13 +19,12 @@ through it, nobody parses the JSON by hand.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from spikekit.errors import ConfigError
+from spikekit.figures import read_figure, write_figure
 
 CAPACITY_FILE = Path(__file__).with_name("capacity.json")
 FORMAT_VERSION: Literal[1] = 1
@@ -64,25 +63,9 @@ class PlatformCapacity(BaseModel):
 def read_capacity(path: Path = CAPACITY_FILE) -> PlatformCapacity | None:
     """The figure in ``path``; None when there is none; :class:`ConfigError` naming the
     file when it cannot be read or is not a capacity figure."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return None
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot be read ({error.strerror or error})") from None
-    try:
-        return PlatformCapacity.model_validate_json(data)
-    except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'the document'}: {e['msg']}"
-            for e in error.errors()
-        )
-        raise ConfigError(f"{path}: not a platform capacity figure ({problems})") from None
+    return read_figure(path, PlatformCapacity, "a platform capacity figure")
 
 
 def write_capacity(capacity: PlatformCapacity, path: Path = CAPACITY_FILE) -> Path:
     """Replace ``path`` whole (written beside it, then renamed over)."""
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(capacity.model_dump(), indent=2) + "\n", encoding="utf-8")
-    partial.replace(path)
-    return path
+    return write_figure(capacity, path)
