@@ -232,6 +232,9 @@ def test_auth_sees_the_players_address_from_the_gateway(resilient: Platform) -> 
     username, password = seeded(9)
     body = {"username": username, "password": password}
     noisy = {"X-Forwarded-For": "198.51.100.23"}
+    left = 60.0 - time.time() % 60.0  # auth's windows are the wall clock's minutes
+    if left < 20.0:  # 31 logins must not straddle two windows (the count starts again)
+        time.sleep(left + 0.1)
     with resilient.client() as client:
         statuses = [
             client.post("/api/login", json=body, headers=noisy).status_code for _ in range(31)
