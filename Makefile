@@ -218,7 +218,7 @@ demo-compare: install
 	@echo "comparison: runs/compare/compare.html (A = fragile, B = resilient)"
 
 test: install lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=30
 
 lint: $(STAMP) actionlint helm
 	$(BIN)/ruff check spikekit tests bench

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import capacity, chaos, loadgen, platform_knee, reports, scaling, wallet
+from bench import capacity, chaos, loadgen, plan_check, platform_knee, reports, scaling, wallet
 from bench.harness import RESULTS, Config, Row, Section, command_line, write_results
 
 BENCHMARKS: dict[str, tuple[str, Callable[[Config], Section]]] = {
@@ -33,6 +33,7 @@ BENCHMARKS: dict[str, tuple[str, Callable[[Config], Section]]] = {
     "chaos": ("5. Chaos timing", chaos.run),
     "platform": ("6. Platform knee", platform_knee.run),
     "scaling": ("7. Scaling out", scaling.run),
+    "plan-check": ("8. Capacity model check", plan_check.run),
 }
 
 

@@ -107,10 +107,12 @@ class Measurement:
         return knee(self.steps)
 
 
-def scenario_document(plan: Schedule, criterion: Criterion, accounts: int) -> dict[str, object]:
-    """The step scenario: ``baseline``'s persona mix, think time and impatience (the
-    built-in scenarios' defaults), the bench's criterion as SLOs, and stop conditions that
-    end the run once the platform is far past its knee."""
+def scenario_document(
+    plan: Schedule, criterion: Criterion, accounts: int, think_time: dict[str, object] | None = None
+) -> dict[str, object]:
+    """The step scenario: ``baseline``'s persona mix, think time (unless ``think_time`` is
+    given) and impatience (the built-in scenarios' defaults), the bench's criterion as
+    SLOs, and stop conditions that end the run once the platform is far past its knee."""
     reference = load_scenario("baseline")
     return {
         "name": "bench-platform",
@@ -119,7 +121,7 @@ def scenario_document(plan: Schedule, criterion: Criterion, accounts: int) -> di
         "population": {"accounts": accounts},
         "load": {"model": "closed", "stages": plan.stages()},
         "personas": reference.personas.model_dump(),
-        "think_time": reference.think_time.model_dump(),
+        "think_time": think_time or reference.think_time.model_dump(),
         "impatience": reference.impatience.model_dump(),
         "slos": [
             {
@@ -192,13 +194,20 @@ def describe_this_tree() -> str:
 
 
 def measure(
-    tree: Tree, plan: Schedule, criterion: Criterion, accounts: int, work_dir: Path
+    tree: Tree,
+    plan: Schedule,
+    criterion: Criterion,
+    accounts: int,
+    work_dir: Path,
+    think_time: dict[str, object] | None = None,
+    label: str | None = None,
 ) -> Measurement:
-    folder = work_dir / tree.slug
+    """One ``spikekit run`` of the step scenario in ``work_dir/<label or tree>``."""
+    folder = work_dir / (label or tree.slug)
     folder.mkdir(parents=True, exist_ok=True)
     check_tree(tree, folder)
     scenario = write_scenario(
-        scenario_document(plan, criterion, accounts), folder / "bench-platform.yaml"
+        scenario_document(plan, criterion, accounts, think_time), folder / "bench-platform.yaml"
     )
     runs = folder / "runs"
     argv = [sys.executable, "-m", "spikekit", "run", str(scenario), "--out", str(runs)]

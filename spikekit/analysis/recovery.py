@@ -18,6 +18,10 @@ seconds — a stalled platform produces no latency, and silence is not health) a
   from the kill to the first second that starts ``stable_s`` consecutive seconds without
   a failed request, before the horizon (:func:`failover_seconds`); 0 when the players
   never saw an error, None when errors never stopped.
+
+An end-of-run SLO (``unsettled_rounds``: one value, at the last second) is no fault's: it
+is left out of ``B``, of a fault's breached SLOs and of its peak, and no impact window
+excuses it (:func:`spikekit.analysis.verdict.judge_slos`).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import numpy as np
 from spikekit.analysis import series as s
 from spikekit.analysis.rundir import FaultWindow, RunData
 from spikekit.analysis.slo import SLOSeries, any_breach
+from spikekit.rundir.journal import FaultSkipped
 from spikekit.scenarios.slo import SLOMetric
 
 
@@ -158,8 +163,9 @@ def analyse_fault(
     if window.fault in FAILOVER_FAULTS:
         failures = s.per_second(s.endpoint_rows(run.timeseries, "*"), "failures", n)
         failover = failover_seconds(failures, start, max(horizon, start + 1), stable)
-    breached_slos = tuple(e.slo.name for e in evaluations if e.breached[start:impact_end].any())
-    peak = _peak(evaluations, start, impact_end)
+    per_second = [e for e in evaluations if not e.slo.at_end]  # end-of-run SLOs: the run's
+    breached_slos = tuple(e.slo.name for e in per_second if e.breached[start:impact_end].any())
+    peak = _peak(per_second, start, impact_end)
     return FaultResult(
         window=window,
         outcome=outcome,
@@ -203,6 +209,30 @@ def analyse_faults(run: RunData, evaluations: list[SLOSeries]) -> list[FaultResu
         horizon = min(later) if later else run.duration_s
         results.append(analyse_fault(run, evaluations, window, horizon, breach))
     return results
+
+
+@dataclass(frozen=True)
+class NotInjected:
+    """A fault the schedule skipped (``fault_skipped``): no detect or recover figures."""
+
+    fault_id: str
+    fault: str
+    target: str
+    planned_t: float
+    waited_s: float
+    reason: str  # "platform not steady"
+    breaches: tuple[str, ...]
+
+
+def faults_not_injected(run: RunData) -> list[NotInjected]:
+    """Every fault the journal says was skipped, in journal order."""
+    return [
+        NotInjected(
+            e.fault_id, e.fault, e.target, e.planned_t, e.waited_s, e.reason, tuple(e.breaches)
+        )
+        for e in run.events
+        if isinstance(e, FaultSkipped)
+    ]
 
 
 def excused_seconds(results: list[FaultResult], n: int) -> s.Bools:

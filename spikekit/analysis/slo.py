@@ -11,7 +11,11 @@ The value of an SLO at second ``t`` covers the trailing window ``[t - window_s +
 - ``wallet_latency_p95``: the mean of the platform's ``wallet_tx_latency_p95_ms``
   (the worst label set each second);
 - ``stream_lag``: the mean of the platform's ``stream_lag`` (the worst stream each
-  second, or the stream named by ``endpoint``).
+  second, or the stream named by ``endpoint``);
+- ``deposit_completion_p95``, ``withdrawal_completion_p95``, ``launch_success_rate``,
+  ``round_rollback_rate``, ``unsettled_rounds`` and any SLO with ``series``: see
+  :mod:`spikekit.analysis.business`. ``unsettled_rounds`` has one value, at the last
+  second: it takes no part in :func:`any_breach` (detection, recovery).
 
 A second without data (NaN) is never a breach.
 """
@@ -23,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from spikekit.analysis import series as s
+from spikekit.analysis.business import business_values
 from spikekit.analysis.rundir import RunData
 from spikekit.scenarios.slo import SLO, SLOMetric
 
@@ -90,6 +95,8 @@ def _gauge(run: RunData, slo: SLO, metric: str, n: int) -> s.Floats:
 def slo_values(run: RunData, slo: SLO, n: int | None = None) -> s.Floats:
     """The rolling value of ``slo`` for every second of the run."""
     n = run.duration_s if n is None else n
+    if slo.series is not None:  # a series of the platform's telemetry stands for the metric
+        return business_values(run, slo, n)
     match slo.metric:
         case SLOMetric.LATENCY_P95:
             return _latency(run, slo, "p95_ms", n)
@@ -103,6 +110,14 @@ def slo_values(run: RunData, slo: SLO, n: int | None = None) -> s.Floats:
             return _gauge(run, slo, s.WALLET_LATENCY_P95, n)
         case SLOMetric.STREAM_LAG:
             return _gauge(run, slo, s.STREAM_LAG, n)
+        case (
+            SLOMetric.DEPOSIT_COMPLETION_P95
+            | SLOMetric.WITHDRAWAL_COMPLETION_P95
+            | SLOMetric.LAUNCH_SUCCESS_RATE
+            | SLOMetric.ROUND_ROLLBACK_RATE
+            | SLOMetric.UNSETTLED_ROUNDS
+        ):
+            return business_values(run, slo, n)
 
 
 def evaluate_slo(run: RunData, slo: SLO) -> SLOSeries:
@@ -121,8 +136,10 @@ def evaluate_slos(run: RunData) -> list[SLOSeries]:
 
 
 def any_breach(evaluations: list[SLOSeries], n: int) -> s.Bools:
-    """True at every second where at least one SLO is breached."""
+    """True at every second where at least one SLO is breached (end-of-run SLOs aside:
+    their one value judges the run, not a second of it)."""
     combined = np.zeros(n, dtype=np.bool_)
     for evaluation in evaluations:
-        combined |= evaluation.breached
+        if not evaluation.slo.at_end:
+            combined |= evaluation.breached
     return combined

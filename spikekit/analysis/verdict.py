@@ -3,7 +3,8 @@
 The exit code is stated in the one table, :class:`spikekit.exit_codes.ExitCode`.
 
 - an SLO **fails** when it is breached outside every fault's impact window (the
-  platform broke under load alone, or stayed broken after a fault);
+  platform broke under load alone, or stayed broken after a fault); an end-of-run SLO
+  (``unsettled_rounds``) fails whenever its one value is breached;
 - a fault **fails** when it was not recovered (or never reverted);
 - **FAILED**: an SLO, a fault recovery or the wallet audit failed (exit 1), or the
   run was aborted (exit 3);
@@ -70,7 +71,8 @@ class VerdictResult:
 def judge_slos(evaluations: list[SLOSeries], excused: s.Bools) -> list[SLOResult]:
     results = []
     for evaluation in evaluations:
-        unexcused = evaluation.breached & ~excused
+        # an end-of-run SLO judges the whole run: no fault's impact window excuses it
+        unexcused = evaluation.breached if evaluation.slo.at_end else evaluation.breached & ~excused
         hits = unexcused.nonzero()[0]
         results.append(
             SLOResult(
@@ -132,6 +134,12 @@ def decide(
             "after each of them."
         )
     for r in failed_slos:
+        if r.series.slo.at_end:  # one value, at the last second
+            sentences.append(
+                f"SLO '{r.series.slo.name}' was breached at the end of the run "
+                f"({r.worst_value or 0:g} against a threshold of {r.series.slo.threshold:g})."
+            )
+            continue
         sentences.append(
             f"SLO '{r.series.slo.name}' was breached for {_plural(r.unexcused_seconds, 'second')} "
             f"outside any fault (first at t={r.first_unexcused_t} s)."

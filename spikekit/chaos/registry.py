@@ -32,7 +32,7 @@ __all__ = [
 ]
 
 FAMILIES = (network, provider, database, cache, queue, process, docker)
-SCHEDULE_FIELDS = frozenset({"type", "at", "duration", "id", "note"})
+SCHEDULE_FIELDS = frozenset({"type", "at", "duration", "id", "note", "steady_state"})
 
 
 def fault_class(fault_type: str) -> type[Fault[Any]]:

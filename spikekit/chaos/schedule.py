@@ -7,6 +7,12 @@ journal first): ``fault_planned``, ``fault_injected`` (with the planned time, th
 one and the revert record), ``fault_reverted`` (ok or not, with the outcome),
 ``fault_error``, ``run_aborted``.
 
+A fault with a :class:`SteadyGate` is injected only when the platform is steady (no
+breach of its SLOs): at its time the gate is asked for breaches; while there are some the
+fault waits (``fault_waiting``, once, with the breaches), asking again every
+``poll_s``, up to ``within_s`` (and never past the fault's planned end); still not steady,
+it is skipped (``fault_skipped``, "platform not steady", with the last breaches).
+
 :class:`ChaosRun` owns a scheduler for the length of a run and is the "always revert"
 guarantee: every fault still on is reverted when its ``with`` block ends, however it ends
 (normally, by exception, by Ctrl-C or SIGTERM, which it turns into KeyboardInterrupt and
@@ -30,11 +36,25 @@ from spikekit.rundir.journal import (
     FaultInjected,
     FaultPlanned,
     FaultReverted,
+    FaultSkipped,
+    FaultWaiting,
     JournalEvent,
     RunAbortedEvent,
 )
 
-__all__ = ["Clock", "FaultRun", "InlineExecutor", "MonotonicClock", "ScheduledFault", "Scheduler"]
+__all__ = [
+    "NOT_STEADY",
+    "Clock",
+    "FaultRun",
+    "InlineExecutor",
+    "MonotonicClock",
+    "ScheduledFault",
+    "Scheduler",
+    "SteadyGate",
+]
+
+#: The reason of a skipped fault, as the journal and the report say it.
+NOT_STEADY = "platform not steady"
 
 
 class Clock(Protocol):
@@ -72,11 +92,22 @@ class InlineExecutor(Executor):
         return future
 
 
+@dataclass(frozen=True)
+class SteadyGate:
+    """When a fault may go on: ``breaches()`` lists the SLOs the platform is out of now
+    (one line each, empty = steady); the fault waits for none up to ``within_s``."""
+
+    breaches: Callable[[], list[str]]
+    within_s: float
+    poll_s: float = 1.0
+
+
 @dataclass
 class ScheduledFault:
     fault: Fault[Any]
     planned_t: float
     duration_s: float | None = None  # None: until the run ends or it is reverted
+    steady: SteadyGate | None = None
 
     @property
     def planned_end_t(self) -> float | None:
@@ -95,6 +126,8 @@ class FaultRun:
     reverted_t: float | None = None
     error: str | None = None
     outcome: str | None = None
+    #: The breaches that kept a skipped fault out (None: not skipped).
+    skipped: list[str] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -205,8 +238,50 @@ class Scheduler:
 
     # -- one fault ---------------------------------------------------------------------------
 
+    def _steady(self, entry: ScheduledFault) -> bool:
+        """Wait for the fault's gate; False when it is skipped (journaled) or the run stops."""
+        gate, fault = entry.steady, entry.fault
+        if gate is None:
+            return True
+        deadline = entry.planned_t + gate.within_s
+        if entry.planned_end_t is not None:
+            deadline = min(deadline, entry.planned_end_t)
+        breaches = gate.breaches()
+        if not breaches:
+            return True
+        self.emit(
+            FaultWaiting(
+                **self._stamp(),
+                **self._ids(fault),
+                planned_t=entry.planned_t,
+                within_s=gate.within_s,
+                breaches=breaches,
+            )
+        )
+        while breaches:
+            left = deadline - self.clock.now()
+            if left <= 0:
+                self.runs[fault.fault_id].skipped = breaches
+                self.emit(
+                    FaultSkipped(
+                        **self._stamp(),
+                        **self._ids(fault),
+                        planned_t=entry.planned_t,
+                        waited_s=round(self.clock.now() - entry.planned_t, 6),
+                        reason=NOT_STEADY,
+                        breaches=breaches,
+                    )
+                )
+                return False
+            if self.clock.wait(min(gate.poll_s, left), self._stopped):
+                return False
+            breaches = gate.breaches()
+        return True
+
     def _inject(self, entry: ScheduledFault) -> None:
         fault, run = entry.fault, self.runs[entry.fault.fault_id]
+        if not self._steady(entry):
+            return
         with run.lock:
             if self._stopped.is_set() or run.started_t is not None:
                 return

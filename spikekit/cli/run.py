@@ -15,7 +15,14 @@ from spikekit.run.capacity_check import Fit, MachineFit
 from spikekit.run.hooks import RunHooks, RunOutcome, RunStarted
 from spikekit.run.machine_fit import check_this_machine
 from spikekit.run.options import RunOptions
-from spikekit.rundir.journal import FaultError, FaultInjected, FaultReverted, JournalEvent
+from spikekit.rundir.journal import (
+    FaultError,
+    FaultInjected,
+    FaultReverted,
+    FaultSkipped,
+    FaultWaiting,
+    JournalEvent,
+)
 from spikekit.rundir.live import SecondSummary
 from spikekit.scenarios import Scenario
 from spikekit.scenarios.durations import format_duration
@@ -69,6 +76,28 @@ def _dry_run(options: RunOptions) -> None:
         for e in timeline(scenario)
     ]
     console.table("plan (nothing was started)", ["from", "to", "", "what"], rows)
+    _fault_touches(scenario, options)
+
+
+def _refuse_faults(options: RunOptions) -> None:
+    """Exit 2, one line per fault, when the target cannot take a scheduled fault."""
+    from spikekit.chaos.resolve import available_for, refuse_unresolved, resolve_faults
+
+    scenario = options.resolve()
+    have = available_for(scenario, toxiproxy_url=options.toxiproxy_url)
+    refuse_unresolved(resolve_faults(scenario, have))
+
+
+def _fault_touches(scenario: Scenario, options: RunOptions) -> None:
+    """What each fault will touch on this target; exit 2 naming those it cannot take."""
+    from spikekit.chaos.resolve import available_for, refuse_unresolved, resolve_faults
+
+    have = available_for(scenario, toxiproxy_url=options.toxiproxy_url)
+    resolutions = resolve_faults(scenario, have)
+    if resolutions:
+        rows = [[r.fault_id, r.type, r.touches or f"CANNOT: needs {r.needs}"] for r in resolutions]
+        console.table("faults (what each will touch)", ["fault", "type", "touches"], rows)
+    refuse_unresolved(resolutions)
 
 
 def _machine_fit(fit: MachineFit | None) -> None:
@@ -123,6 +152,14 @@ def _subscribe(hooks: RunHooks, dashboard: console.Dashboard) -> None:
             dashboard.event(f"t={event.t:.0f}s {state} {event.fault_id}")
         elif isinstance(event, FaultError):
             dashboard.event(f"t={event.t:.0f}s {event.fault_id} {event.phase} error: {event.error}")
+        elif isinstance(event, FaultWaiting):
+            why = "; ".join(event.breaches)
+            dashboard.event(f"t={event.t:.0f}s {event.fault_id} waits for steady state: {why}")
+        elif isinstance(event, FaultSkipped):
+            why = "; ".join(event.breaches)
+            dashboard.event(
+                f"t={event.t:.0f}s {event.fault_id} not injected: {event.reason} ({why})"
+            )
 
     @hooks.second_elapsed.add_listener
     def _second(s: SecondSummary) -> None:
@@ -224,6 +261,13 @@ def run(
             help="Record this /metrics of your platform (--target); repeat per process.",
         ),
     ] = None,
+    locustfile: Annotated[
+        Path | None,
+        typer.Option(
+            parser=PathOf("file"),
+            help="Your own Locust users (a .py file; it runs with your rights) as the players.",
+        ),
+    ] = None,
 ) -> None:
     """Run a spike scenario: platform, load, faults; then the report and the verdict.
 
@@ -249,12 +293,14 @@ def run(
         master_bind=master_bind,
         master_port=master_port,
         scrape=tuple(scrape or ()),
+        locustfile=locustfile,
     )
     options.resolve()  # every override checked (ConfigError naming the option) first
     probe_folder(out, "--out", keep=not dry_run)
     if dry_run:
         _dry_run(options)
         return
+    _refuse_faults(options)  # before any process starts (the run checks again)
     spike = SpikeRun(options)
     _machine_fit(spike.machine_fit)  # before the dashboard takes the screen
     with console.Dashboard(f"spikekit run {spike.scenario.name}") as dashboard:

@@ -125,20 +125,26 @@ class PlayerClient:
         body: Mapping[str, Any] | None = None,
         ok: Container[int] = (200,),
         context: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Reply:
         """Send one request, fire the request event, return the reply (never raises for a
-        failed request: the reply carries its error)."""
+        failed request: the reply carries its error).
+
+        ``headers``: extra headers of this request only (a journey's session token); a
+        value with a line break raises ``ValueError`` (no header injection).
+        """
+        extra = headers_block(headers)
         start_time = time.time()
         url = self.base_url + path
-        headers = self._headers
+        block = self._headers + extra
         if self.cookies is not None:
-            headers += _cookie_line(self.cookies, url)
+            block += _cookie_line(self.cookies, url)
         if body is None:
-            request = f"{method} {self._prefix}{path} HTTP/1.1\r\n{headers}\r\n".encode("latin-1")
+            request = f"{method} {self._prefix}{path} HTTP/1.1\r\n{block}\r\n".encode("latin-1")
         else:
             payload = json.dumps(body).encode()
             request = (
-                f"{method} {self._prefix}{path} HTTP/1.1\r\n{headers}"
+                f"{method} {self._prefix}{path} HTTP/1.1\r\n{block}"
                 f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
             ).encode("latin-1") + payload
         began = time.perf_counter()
@@ -187,6 +193,18 @@ class PlayerClient:
         self.cookies.take(
             url, reply.header_values("Set-Cookie"), reply.header_values("Set-Cookie2")
         )
+
+
+def headers_block(headers: Mapping[str, str] | None) -> str:
+    """``Name: value\r\n`` lines; ``ValueError`` for a name or value with a line break."""
+    if not headers:
+        return ""
+    lines = []
+    for name, value in headers.items():
+        if any(c in name or c in value for c in "\r\n\0") or ":" in name:
+            raise ValueError(f"header {name!r}: a value without line breaks")
+        lines.append(f"{name}: {value}\r\n")
+    return "".join(lines)
 
 
 def _cookie_line(jar: LeanCookieJar, url: str) -> str:

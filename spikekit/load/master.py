@@ -35,14 +35,13 @@ from locust.runners import (
     MasterRunner,
 )
 
-from spikekit.load.journeys import PERSONAS
 from spikekit.load.locust_shape import STOP_RATE, ScenarioShape
 from spikekit.load.outputs import write_outputs
-from spikekit.load.players import class_weights
 from spikekit.load.process_args import EXIT_BAD_ARGV, EXIT_WRITE_FAILED, ArgvError, MasterArgs
 from spikekit.load.protocol import SECOND_MESSAGE, SETUP_MESSAGE, Setup, WorkerSecond
 from spikekit.load.recorder import Recorder
 from spikekit.load.shape_driver import ShapeDriver
+from spikekit.load.user_classes import LocustfileError, user_classes
 from spikekit.rundir.live import Ended, EndStatus, Listening, LiveWriter, Started, WorkerLost
 from spikekit.scenarios import Scenario
 from spikekit.scenarios.shape import spawn_capacity
@@ -54,14 +53,6 @@ START_DELAY_S = 0.5
 END_HOLD_S = 0.3
 #: After the players stopped, how long to wait for the workers' last seconds.
 DRAIN_S = 3.0
-
-
-def user_classes(scenario: Scenario) -> list[Any]:
-    weights = class_weights(scenario.personas)
-    classes = [cls for cls in PERSONAS if cls.__name__ in weights]
-    for cls in classes:
-        cls.weight = weights[cls.__name__]
-    return classes
 
 
 class Master:
@@ -243,7 +234,12 @@ def main(argv: list[str] | None = None) -> int:
         print(error, file=sys.stderr)
         return EXIT_BAD_ARGV
     logging.basicConfig(level=logging.INFO, format="%(asctime)s master %(levelname)s %(message)s")
-    master = Master(args)
+    try:
+        master = Master(args)
+    except LocustfileError as error:  # the user's locustfile: said in the run's outcome
+        logging.error("%s", error)
+        LiveWriter(args.live).emit(Ended(status="aborted", reason=str(error)))
+        return EXIT_BAD_ARGV
     gevent.signal_handler(signal.SIGTERM, master.request_stop, "stopped by the runner")
     if not master.wait_for_workers():
         ready = len(master.runner.clients.ready)

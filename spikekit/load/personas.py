@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -88,6 +88,16 @@ class Answer:
     #: the body of every successful answer the player saw in this action, in order: a
     #: slow success that the impatient player refreshed was still acknowledged to it
     acknowledged: tuple[dict[str, Any], ...] = ()
+    #: the headers of the last answer (a journey captures a session token from them)
+    headers: tuple[tuple[bytes, bytes], ...] = ()
+
+    def header(self, name: str) -> str | None:
+        """The first value of header ``name`` of the last answer (case-insensitive)."""
+        wanted = name.lower().encode("latin-1")
+        for key, value in self.headers:
+            if key.lower() == wanted:
+                return value.decode("latin-1")
+        return None
 
     @property
     def unanswered(self) -> int:
@@ -178,6 +188,10 @@ class Player(StopsBetweenActions):
             self._end_session()  # the open model's session is over: the player leaves
             return
         self.first_request_due = self.pacer is not None
+        self.next_action()
+
+    def next_action(self) -> None:
+        """Log in when the player has no session, else :meth:`act`."""
         if self.token is None:
             self.login()
         else:
@@ -198,11 +212,13 @@ class Player(StopsBetweenActions):
         body: dict[str, Any] | None = None,
         expect: Sequence[int] = (200,),
         accept: Sequence[int] = (),
+        headers: Mapping[str, str] | None = None,
     ) -> Answer:
         """One action's request, retried or refreshed as the scenario's impatience says.
 
         ``expect``: success codes; ``accept``: business answers (e.g. 402) that are correct
-        behaviour of the platform, counted as successes and never retried.
+        behaviour of the platform, counted as successes and never retried. ``headers``: extra
+        headers of every attempt.
 
         Paced players: the action's first request is recorded from when the action was due
         (its lateness goes along in the request's context); retries, and further requests
@@ -220,8 +236,15 @@ class Player(StopsBetweenActions):
                 self.request_context[LATE_MS] = late_s * 1000.0
                 self.first_request_due = False
             reply = self.http.request(
-                method, path, name, body=body, ok=answers, context=self.request_context
+                method,
+                path,
+                name,
+                body=body,
+                ok=answers,
+                context=self.request_context,
+                headers=headers,
             )
+            got = tuple(reply.headers)
             status = reply.status  # 0: no answer (the reply carries the socket's error)
             ok = reply.error is None  # status in expect or in accept
             if ok:
@@ -234,14 +257,14 @@ class Player(StopsBetweenActions):
             elapsed = time.perf_counter() - began
             if status == 401:
                 self.token = self.session_id = None  # session lost: log in again
-                return Answer(status, {}, False, attempt + 1, tuple(seen))
+                return Answer(status, {}, False, attempt + 1, tuple(seen), got)
             if ok and elapsed <= slow_threshold_s:  # what decide() says to OK
-                return Answer(status, parsed, True, attempt + 1, tuple(seen))
+                return Answer(status, parsed, True, attempt + 1, tuple(seen), got)
             outcome = classify(ok=ok, elapsed_s=elapsed, slow_threshold_s=slow_threshold_s)
             decision = self.me.policy.decide(outcome, attempt, parse_retry_after(retry_after))
             if not decision.again:
                 done = ok and decision.reaction is not Reaction.GIVE_UP
-                return Answer(status, parsed, done, attempt + 1, tuple(seen))
+                return Answer(status, parsed, done, attempt + 1, tuple(seen), got)
             attempt += 1
             if decision.delay_s > 0:
                 time.sleep(decision.delay_s)  # gevent-patched: yields to other players

@@ -36,6 +36,7 @@ from spikekit.load.journeys import PERSONAS
 from spikekit.load.personas import PlayersEnvironment
 from spikekit.load.process_args import EXIT_BAD_ARGV, EXIT_WRITE_FAILED, ArgvError, WorkerArgs
 from spikekit.load.protocol import SETUP_MESSAGE, Setup
+from spikekit.load.user_classes import LocustfileError, user_classes
 from spikekit.load.worker_stats import RawSampleLog, WorkerStats
 from spikekit.rundir.acks import AckLog, unacked_path
 
@@ -112,6 +113,12 @@ def main(argv: list[str] | None = None) -> int:
 
     def on_setup(runner: WorkerRunner, environment: Environment, msg: Any, **_: Any) -> None:
         setup = Setup.from_wire(msg.data)
+        try:  # the players: the personas, a locustfile, or the scenario's journeys
+            env.user_classes = user_classes(setup.scenario)
+        except LocustfileError as error:
+            logging.error("%s", error)
+            close_files()
+            os._exit(EXIT_BAD_ARGV)
         ctx = WorkerContext.from_setup(setup, acks, unacked)
         env.worker_context = ctx
         worker_stats = WorkerStats(

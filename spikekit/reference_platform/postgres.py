@@ -94,6 +94,7 @@ class PostgresServer:
         self.port = 0
         self.process: ManagedProcess | None = None
         self.run_as = _run_as()
+        self.name = "postgres"
 
     @property
     def host(self) -> str:
@@ -110,6 +111,12 @@ class PostgresServer:
 
     def start(self, timeout: float = 30.0) -> None:
         self._initdb()
+        self.serve(timeout)
+        self._createdb()
+
+    def serve(self, timeout: float = 30.0, extra: list[str] | None = None) -> None:
+        """Start the server on ``self.data`` (already initialised) on a free port and wait
+        until it accepts connections; ``extra``: more ``-c name=value`` arguments."""
         self.port = free_port()
         socket_dir = self.socket_dir
         if socket_dir is not None:
@@ -126,11 +133,12 @@ class PostgresServer:
             "-k",
             str(socket_dir) if socket_dir is not None else "",
             *self.config.options(),
+            *(extra or []),
         ]
         self.process = spawn(
-            "postgres",
+            self.name,
             argv,
-            self.folder / "postgres.log",
+            self.folder / f"{self.name}.log",
             user=self.run_as,
             stop_signal=signal.SIGINT,  # fast shutdown: roll back clients, exit cleanly
             death_signal=signal.SIGQUIT,  # immediate shutdown: backends go with it
@@ -139,8 +147,7 @@ class PostgresServer:
         if not wait_until(self.ready, timeout=timeout, alive=lambda: process.poll() is None):
             tail = process.log_tail()
             self.stop()
-            raise ServiceStartError("postgres", f"not ready in {timeout:.0f} s\n{tail}")
-        self._createdb()
+            raise ServiceStartError(self.name, f"not ready in {timeout:.0f} s\n{tail}")
 
     def stop(self, timeout: float = 15.0) -> None:
         if self.process is not None:

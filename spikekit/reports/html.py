@@ -8,6 +8,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from spikekit.analysis.analyse import RunAnalysis
+from spikekit.reports.plan_plots import capacity_plots
 from spikekit.reports.plots import timeline_plots
 from spikekit.reports.summary import Summary
 
@@ -53,6 +54,7 @@ def build_html(analysis: RunAnalysis, summary: Summary) -> str:
             s=summary,
             k=summary.key_numbers,
             plots=timeline_plots(analysis),
+            capacity_plots=capacity_plots(summary.capacity),
             stable_s=analysis.run.recovery.stable_s,
             started=started.strftime("%Y-%m-%d %H:%M UTC"),
         )

@@ -23,7 +23,11 @@ def build_junit(summary: Summary) -> str:
     suite = ET.SubElement(suites, "testsuite", name=f"spikekit.{summary.run.run_id}")
     for slo in summary.slos:
         failure = None
-        if not slo.passed:
+        if not slo.passed and slo.at_end:
+            failure = (
+                f"breached at the end of the run: {slo.worst_value}, threshold {slo.threshold}"
+            )
+        elif not slo.passed:
             failure = (
                 f"breached for {slo.unexcused_breached_seconds} s outside fault windows "
                 f"(first at t={slo.first_unexcused_t} s, worst {slo.worst_value}, "

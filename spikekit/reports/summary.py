@@ -8,7 +8,10 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from spikekit.analysis.analyse import RunAnalysis
+from spikekit.analysis.business import business_figures
 from spikekit.analysis.comparison import PhaseStats
+from spikekit.analysis.recovery import faults_not_injected
+from spikekit.reports.plan_summary import CapacitySummary, capacity_summary
 
 SCHEMA_VERSION = 1
 MAX_IDS = 100  # offending ids listed per audit check; the count is always complete
@@ -56,6 +59,13 @@ class KeyNumbers(_Model):
     faults: int
     faults_recovered: int
     worst_time_to_recover_s: int | None
+    # added in schema 1, the business SLIs over the whole run (analysis/business.py):
+    # absent from older summary.json files, read as null; null also when not measured
+    deposit_completion_p95_ms: float | None = None
+    withdrawal_completion_p95_ms: float | None = None
+    launch_success_rate: float | None = None
+    round_rollback_rate: float | None = None
+    unsettled_rounds: int | None = None  # at the end of the run
 
 
 class SLOSummary(_Model):
@@ -69,6 +79,7 @@ class SLOSummary(_Model):
     unexcused_breached_seconds: int
     first_unexcused_t: int | None
     worst_value: float | None
+    at_end: bool = False  # added in schema 1: judged once, at the end of the run
 
 
 class FaultSummary(_Model):
@@ -155,6 +166,16 @@ class NotRevertedSummary(_Model):
     revert_by_hand: str
 
 
+class NotInjectedSummary(_Model):
+    fault_id: str
+    fault: str
+    target: str
+    planned_t: float
+    waited_s: float
+    reason: str  # "platform not steady"
+    breaches: list[str]
+
+
 class Summary(_Model):
     schema_version: int
     run: RunInfo
@@ -168,6 +189,11 @@ class Summary(_Model):
     # added in schema 1: absent from older summary.json files, read as []
     toolkit_incidents: list[ToolkitIncidentSummary] = Field(default_factory=list)
     faults_not_reverted: list[NotRevertedSummary] = Field(default_factory=list)
+    # added in schema 1: faults skipped by their steady-state gate; absent = []
+    faults_not_injected: list[NotInjectedSummary] = Field(default_factory=list)
+    # added in schema 1: the capacity plan measured vs predicted (docs/sizing.md); absent
+    # from older summary.json files, read as null
+    capacity: CapacitySummary | None = None
 
 
 def _finite(value: float | None) -> float | None:
@@ -199,6 +225,7 @@ def build_summary(analysis: RunAnalysis) -> Summary:
     machine = {
         k: v for k, v in meta.machine.model_dump().items() if isinstance(v, str | int | float)
     }
+    business = business_figures(run)
     return Summary(
         schema_version=SCHEMA_VERSION,
         run=RunInfo(
@@ -234,6 +261,11 @@ def build_summary(analysis: RunAnalysis) -> Summary:
             faults=len(analysis.faults),
             faults_recovered=sum(f.recovered for f in analysis.faults),
             worst_time_to_recover_s=max(recover_times) if recover_times else None,
+            deposit_completion_p95_ms=_finite(business.deposit_completion_p95_ms),
+            withdrawal_completion_p95_ms=_finite(business.withdrawal_completion_p95_ms),
+            launch_success_rate=_finite(business.launch_success_rate),
+            round_rollback_rate=_finite(business.round_rollback_rate),
+            unsettled_rounds=business.unsettled_rounds,
         ),
         slos=[
             SLOSummary(
@@ -247,6 +279,7 @@ def build_summary(analysis: RunAnalysis) -> Summary:
                 unexcused_breached_seconds=r.unexcused_seconds,
                 first_unexcused_t=r.first_unexcused_t,
                 worst_value=_finite(r.worst_value),
+                at_end=r.series.slo.at_end,
             )
             for r in analysis.slos
         ],
@@ -328,6 +361,19 @@ def build_summary(analysis: RunAnalysis) -> Summary:
             )
             for f in analysis.not_reverted
         ],
+        faults_not_injected=[
+            NotInjectedSummary(
+                fault_id=f.fault_id,
+                fault=f.fault,
+                target=f.target,
+                planned_t=f.planned_t,
+                waited_s=f.waited_s,
+                reason=f.reason,
+                breaches=list(f.breaches),
+            )
+            for f in faults_not_injected(run)
+        ],
+        capacity=capacity_summary(run),
     )
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from spikekit.chaos.run import ChaosRun
 from spikekit.chaos.schedule import MonotonicClock, ScheduledFault, Scheduler
+from spikekit.chaos.steady import SteadyWindow
 from spikekit.chaos.stop import SecondStats, StopConditions
 from spikekit.load.events import LoadStarted
 from spikekit.load.result import GeneratorIncident, IncidentKind
@@ -75,6 +76,10 @@ class LivePart:
         self.runner = runner
         self.hooks = hooks
         self.stops = StopConditions(scenario.stop_conditions)
+        self.steady = SteadyWindow()  # the faults' steady-state gates read it
+        for entry in faults:
+            if entry.fault.spec.steady_state is not None:
+                entry.steady = self.steady.gate(entry.fault.spec.steady_state, scenario.slos)
         self.journal: Journal | None = None
         self.chaos: ChaosRun | None = None
         self.recorder: PlatformRecorder | None = None
@@ -182,7 +187,9 @@ class LivePart:
             t = time.time() - (self.started_at or time.time())  # now, not the second judged
             self.on_incident(GeneratorIncident(t, IncidentKind.TOXIPROXY_LOST, "toxiproxy", lost))
             self.abort(lost)
-        reason = self.stops.feed(second_stats(summary))
+        stats = second_stats(summary)
+        self.steady.feed(stats)
+        reason = self.stops.feed(stats)
         if reason is not None:
             self.abort(reason)
         self.hooks.second_elapsed.fire(summary)

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from spikekit.errors import ConfigError
 from spikekit.scenarios import Scenario, load_scenario
+from spikekit.scenarios.journeys import with_locustfile
 from spikekit.scenarios.target import PlatformTarget, Profile, UrlTarget
 from spikekit.telemetry.recorder import ScrapeTarget
 
@@ -39,6 +40,8 @@ class RunOptions:
     master_port: int | None = None
     #: ``SERVICE=URL`` of a platform of the user's own whose ``/metrics`` the run records
     scrape: tuple[str, ...] = ()
+    #: a locustfile of the user's own (instead of the scenario's players), relative to cwd
+    locustfile: Path | None = None
 
     def resolve(self) -> Scenario:
         """The scenario with the command line's overrides applied.
@@ -63,6 +66,12 @@ class RunOptions:
         elif self.profile is not None and isinstance(scenario.target, PlatformTarget):
             target = scenario.target.model_copy(update={"profile": self.profile})
             scenario = scenario.model_copy(update={"target": target})
+        if self.locustfile is not None:
+            try:
+                own = with_locustfile(scenario.players, self.locustfile, Path.cwd())
+            except ValueError as error:
+                raise ConfigError(f"--locustfile {self.locustfile}: expected {error}") from None
+            scenario = scenario.model_copy(update={"players": own})
         if self.scrape and not isinstance(scenario.target, UrlTarget):
             raise ConfigError(
                 "--scrape: only for a platform of your own (--target URL); the bundled "

@@ -29,6 +29,7 @@ from types import FrameType
 from typing import Any
 
 from spikekit.chaos.registry import scheduled_faults
+from spikekit.chaos.resolve import available_for, refuse_unresolved, resolve_faults
 from spikekit.errors import ConfigError, RunAborted
 from spikekit.exit_codes import ExitCode
 from spikekit.guard import TargetGuard
@@ -38,9 +39,11 @@ from spikekit.load.runner import LoadRunner
 from spikekit.reports.build import build_report
 from spikekit.run import rundir
 from spikekit.run.hooks import RunHooks, RunOutcome
+from spikekit.run.ledger_source import check_ledger
 from spikekit.run.live import LivePart
 from spikekit.run.machine_fit import check_this_machine
 from spikekit.run.options import RunOptions
+from spikekit.run.plan_record import record_plan
 from spikekit.run.platform import Platform, platform_for
 from spikekit.rundir.layout import JOURNAL, LIVE, META
 from spikekit.rundir.tables import recover_from_live
@@ -87,12 +90,18 @@ class SpikeRun:
         guard = TargetGuard(options.allow_targets)
         if isinstance(scenario.target, UrlTarget):
             guard.check_url(scenario.target.url, "target")
+            if scenario.target.ledger is not None:  # refused before anything starts
+                source = check_ledger(scenario.target.ledger, options.scenario, guard)
+                self._say(f"wallet audit: the ledger will be read from {source}")
+        have = available_for(scenario, toxiproxy_url=options.toxiproxy_url)
+        refuse_unresolved(resolve_faults(scenario, have))  # exit 2 before anything starts
         run_dir = rundir.create(options.out, scenario)
         (run_dir / JOURNAL).touch()
         rundir.reserve_space(run_dir)
         started_wall = time.time()
         fit = self.machine_fit.record() if self.machine_fit else None
         rundir.write_meta(run_dir, scenario, "", started_at=started_wall, machine_fit=fit)
+        record_plan(run_dir, scenario)  # capacity_plan.json: only with measured costs
         self._say(f"run directory: {run_dir}")
         result: LoadResult | None = None
         with self._orderly_signals(), platform_for(scenario, run_dir, options, self._say) as pf:

@@ -8,6 +8,7 @@ import contextlib
 import signal
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
@@ -19,24 +20,30 @@ from spikekit.reference_platform.ledger_export import ledger_table, payments_tab
 from spikekit.reference_platform.spec import Profile as StackProfile
 from spikekit.reference_platform.spec import StackSpec, default_stack
 from spikekit.reference_platform.supervisor import ProcessEvent, Stack
+from spikekit.run.ledger_source import LedgerError, describe, read_ledger
 from spikekit.run.options import RunOptions
 from spikekit.rundir.frames import write_audit, write_ledger, write_payments
 from spikekit.rundir.layout import PLATFORM_DIR
 from spikekit.scenarios import Scenario
-from spikekit.scenarios.target import PlatformTarget
+from spikekit.scenarios.target import PlatformTarget, UrlTarget
 from spikekit.telemetry.recorder import ScrapeTarget, WatchedProcess
 
 Say = Callable[[str], None]
 
 
 class ExternalPlatform:
-    """A platform of the user's own: load and network faults only, no audit of its ledger."""
+    """A platform of the user's own: load, the faults it offers, and an audit of its
+    ledger when ``target.ledger`` says how to read it (docs/ledger-export.md)."""
 
-    def __init__(self, url: str, options: RunOptions) -> None:
-        self.base_url = url.rstrip("/")
+    def __init__(self, target: UrlTarget, options: RunOptions, say: Say = print) -> None:
+        self.base_url = target.url.rstrip("/")
+        self.ledger = target.ledger
         self.options = options
+        self.say = say
+        self.entered = datetime.now(UTC)
 
     def __enter__(self) -> ExternalPlatform:
+        self.entered = datetime.now(UTC)
         return self
 
     def __exit__(self, *_: object) -> None:
@@ -62,7 +69,21 @@ class ExternalPlatform:
         return None
 
     def finish(self, run_dir: Path) -> None:
-        """Nothing to audit: the ledger of a foreign platform is not ours to read."""
+        """Let the platform settle, then read its ledger as ``target.ledger`` says (nothing
+        without it: the report says the reconciliation was skipped). A source that cannot
+        be read is said and leaves the audit skipped; the run's other outputs stand."""
+        if self.ledger is None:
+            return
+        self.say(f"letting the platform settle for {self.options.drain_s:g} s ...")
+        time.sleep(self.options.drain_s)
+        where = describe(self.ledger, self.options.scenario)
+        try:
+            table = read_ledger(self.ledger, self.options.scenario, self.entered, datetime.now(UTC))
+        except LedgerError as error:
+            self.say(f"wallet audit: not taken, the ledger could not be read: {error}")
+            return
+        write_ledger(run_dir, table)
+        self.say(f"wallet audit: {table.num_rows:,} ledger entries from {where}")
 
 
 def stack_spec(scenario: Scenario, options: RunOptions) -> StackSpec:
@@ -195,4 +216,4 @@ def platform_for(
 ) -> Platform:
     if isinstance(scenario.target, PlatformTarget):
         return BundledPlatform(scenario, run_dir, options, say)
-    return ExternalPlatform(scenario.target.url, options)
+    return ExternalPlatform(scenario.target, options, say)

@@ -32,6 +32,8 @@ __all__ = [
     "FaultInjected",
     "FaultPlanned",
     "FaultReverted",
+    "FaultSkipped",
+    "FaultWaiting",
     "Journal",
     "JournalEvent",
     "OtherEvent",
@@ -96,6 +98,26 @@ class FaultError(_FaultEvent):
     error: str
 
 
+class FaultWaiting(_FaultEvent):
+    """A fault held back at its time: the platform was not within its steady-state SLOs
+    (``breaches``, one line each); it waits up to ``within_s`` for them."""
+
+    event: Literal["fault_waiting"] = "fault_waiting"
+    planned_t: float
+    within_s: float
+    breaches: list[str]
+
+
+class FaultSkipped(_FaultEvent):
+    """A fault never injected: still not steady ``waited_s`` after its time."""
+
+    event: Literal["fault_skipped"] = "fault_skipped"
+    planned_t: float
+    waited_s: float
+    reason: str  # "platform not steady"
+    breaches: list[str]
+
+
 class RunAbortedEvent(_Event):
     event: Literal["run_aborted"] = "run_aborted"
     reason: str
@@ -145,6 +167,8 @@ JournalEvent = (
     | FaultInjected
     | FaultReverted
     | FaultError
+    | FaultWaiting
+    | FaultSkipped
     | RunAbortedEvent
     | RunEnded
     | ToolkitIncident
@@ -161,6 +185,8 @@ _MODELS: dict[str, type[_Event]] = {
 _MODELS["run_ended"] = RunEnded
 _MODELS["toolkit_incident"] = ToolkitIncident
 _MODELS["platform_event"] = PlatformEvent
+_MODELS["fault_waiting"] = FaultWaiting
+_MODELS["fault_skipped"] = FaultSkipped
 
 
 class Journal:

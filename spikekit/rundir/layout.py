@@ -17,6 +17,7 @@ FORMAT_VERSION = 1
 META = "meta.json"
 SCENARIO = "scenario.yaml"
 JOURNAL = "journal.jsonl"
+CAPACITY_PLAN = "capacity_plan.json"  # only when the target has measured costs
 # --- the load recorder (the Locust master), at the end -----------------------------------
 TIMESERIES = "timeseries.parquet"
 PLAYERS = "players.parquet"
@@ -115,6 +116,7 @@ ARTIFACTS: tuple[Artifact, ...] = (
     Artifact(META, "runner", required=True),
     Artifact(SCENARIO, "runner", required=True),
     Artifact(JOURNAL, "chaos engine, runner", required=True),
+    Artifact(CAPACITY_PLAN, "runner (capacity plan)"),
     Artifact(TIMESERIES, "load recorder", required=True),
     Artifact(PLAYERS, "load recorder", required=True),
     Artifact(HISTOGRAMS, "load recorder"),

@@ -19,6 +19,7 @@ import yaml
 from pydantic import ValidationError
 
 from spikekit.errors import InputLimitError, ScenarioError
+from spikekit.scenarios.journeys import with_locustfile
 from spikekit.scenarios.model import FieldPath, Scenario, dotted
 from spikekit.scenarios.problems import problems_from
 from spikekit.scenarios.untrusted import check_yaml, read_bounded
@@ -72,7 +73,15 @@ def read_source(name_or_path: str | Path) -> ScenarioSource:
 def load_scenario(name_or_path: str | Path) -> Scenario:
     """A validated scenario from a built-in name or a YAML file."""
     source = read_source(name_or_path)
-    return parse_scenario(source.text, source.label)
+    scenario = parse_scenario(source.text, source.label)
+    locustfile = scenario.players.locustfile
+    if locustfile is not None:  # relative to the scenario's folder; never imported here
+        try:
+            players = with_locustfile(scenario.players, Path(locustfile), Path(source.label).parent)
+        except ValueError as error:
+            raise ScenarioError(source.label, [("players.locustfile", str(error))]) from None
+        scenario = scenario.model_copy(update={"players": players})
+    return scenario
 
 
 def parse_scenario(text: str, source: str = "<string>") -> Scenario:

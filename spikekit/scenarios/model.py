@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from spikekit.errors import SpikekitError
 from spikekit.scenarios.durations import Duration, format_duration
 from spikekit.scenarios.faults import Fault
+from spikekit.scenarios.journeys import Players
 from spikekit.scenarios.personas import GameFocus, Impatience, PersonaMix, ThinkTime
 from spikekit.scenarios.slo import FLOOR_METRICS, SLO, RecoveryPolicy, SLOMetric
 from spikekit.scenarios.stages import ClosedLoad, LoadModel, OpenLoad
@@ -73,6 +74,10 @@ class Scenario(BaseModel):
     population: Population = Field(default_factory=Population, description="Seeded accounts.")
     load: LoadModel = Field(description="Stages of players (closed) or arrivals (open).")
     personas: PersonaMix = Field(default_factory=PersonaMix, description="Persona weights.")
+    players: Players = Field(
+        default_factory=Players,
+        description="The bundled personas, a locustfile or declarative journeys.",
+    )
     games: GameFocus = Field(default_factory=GameFocus, description="Game family focus.")
     think_time: ThinkTime = Field(
         default_factory=ThinkTime, description="Pause or pacing between actions."

@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 
+from spikekit.scenarios.ledger import LedgerSource
+
 
 class Profile(StrEnum):
     """How the bundled platform is configured: with its defences, or without them."""
@@ -62,6 +64,11 @@ class UrlTarget(_Model):
     union_tag: ClassVar[str] = "url"
 
     url: str = Field(description="Base URL of the platform's player API, http(s)://host[:port].")
+    ledger: LedgerSource | None = Field(
+        default=None,
+        description="How to read the platform's ledger for the wallet audit "
+        "(docs/ledger-export.md): {query, dsn_env} or {file}.",
+    )
 
     @field_validator("url")
     @classmethod

@@ -44,6 +44,9 @@ personas:
   lobby_browser: 20
   new_registrant: 5
 
+# Who plays: {{}} = the personas above; or {{locustfile: mine.py}} (your Locust users, run
+# with your rights), or {{journeys: [...]}} declared here (examples/own-platform/).
+players: {{}}
 games:
   family: null                    # e.g. jackpot: favour one game family
   share: 0.8                      # share of launches that go to it
@@ -60,8 +63,12 @@ impatience:
   max_retries: 3
 
 # What "survived" means. metric: latency_p95 | latency_p99 (ms) | error_rate (0..1) |
-# login_success_rate (a floor, 0..1) | wallet_latency_p95 (ms) | stream_lag (messages).
-# endpoint: "*" or "METHOD /path"; window_s: rolling window in seconds.
+# login_success_rate (a floor, 0..1) | wallet_latency_p95 (ms) | stream_lag (messages) |
+# deposit_completion_p95, withdrawal_completion_p95 (ms, accepted -> credited) |
+# launch_success_rate (a floor) | round_rollback_rate (0..1) | unsettled_rounds (at the end).
+# endpoint: "*" or "METHOD /path"; window_s: rolling window in seconds. On a platform of
+# your own, series: {{metric: NAME, labels: {{...}}}} reads a business SLI from your
+# telemetry (docs/scenarios.md, "series").
 slos:
   - {{name: login p95, metric: latency_p95, endpoint: POST /api/login, threshold: 800}}
   - name: rounds p95
@@ -70,6 +77,8 @@ slos:
     threshold: 500
   - {{name: error rate, metric: error_rate, threshold: 0.01, window_s: 10}}
   - {{name: wallet p95, metric: wallet_latency_p95, threshold: 100}}
+  - {{name: deposits p95, metric: deposit_completion_p95, threshold: 10000}}
+  - {{name: unsettled rounds, metric: unsettled_rounds, threshold: 0}}
 
 recovery:
   stable_s: 10                    # back within SLO this long = recovered

@@ -59,6 +59,17 @@ def test_smoke_passes_with_a_clean_audit_and_report_rebuilds_it(tmp_path: Path) 
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["verdict"]["verdict"] in ("PASSED", "DEGRADED")
     assert summary["audit"]["status"] == "passed"
+    # the business SLIs, from the platform's telemetry, the timeseries and the audit
+    keys = summary["key_numbers"]
+    assert 0 < keys["deposit_completion_p95_ms"] < 30_000, keys
+    assert keys["withdrawal_completion_p95_ms"] is None or keys["withdrawal_completion_p95_ms"] > 0
+    assert 0.9 <= keys["launch_success_rate"] <= 1.0, keys
+    assert 0 <= keys["round_rollback_rate"] < 0.05, keys
+    assert keys["unsettled_rounds"] == 0
+    slos = {slo["metric"]: slo for slo in summary["slos"]}
+    assert slos["unsettled_rounds"]["at_end"] and slos["unsettled_rounds"]["worst_value"] == 0
+    assert slos["deposit_completion_p95"]["worst_value"] is not None
+    assert slos["launch_success_rate"]["passed"]
     meta = json.loads((run_dir / "meta.json").read_text())
     assert meta["status"] == "completed"
     assert meta["machine_fit"]["fit"] == "fits"  # the capacity check at the start
@@ -70,12 +81,30 @@ def test_smoke_passes_with_a_clean_audit_and_report_rebuilds_it(tmp_path: Path) 
     assert events.count("fault_injected") == events.count("fault_reverted") == 1
     assert alive_after(stack_processes(run_dir), 5) == []
 
+    # the capacity plan, written at the start (the bundled platform has measured costs),
+    # measured against the run's one held step, and the same after the rebuild
+    assert (run_dir / "capacity_plan.json").is_file()
+    capacity = summary["capacity"]
+    assert capacity["available"] and len(capacity["steps"]) == 1, capacity
+    step = capacity["steps"][0]
+    assert step["players"] == 50 and step["measured_rps"] > 0 and step["predicted_rps"] > 0
+    measured = {p["part"]: p["measured_cores"] for p in step["parts"]}
+    assert measured["wallet"] is not None and measured["wallet"] > 0, measured
+    section = _capacity_section((run_dir / "report.html").read_text())
+    assert "Capacity: measured vs predicted" in section and "<svg" in section
     (run_dir / "report.html").unlink()
     rebuilt = spikekit("report", str(run_dir), timeout=120)
     assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
     assert (run_dir / "report.html").is_file()
     again = json.loads((run_dir / "summary.json").read_text())
     assert again["verdict"] == summary["verdict"]
+    assert again["capacity"] == summary["capacity"]
+    assert _capacity_section((run_dir / "report.html").read_text()) == section
+
+
+def _capacity_section(html: str) -> str:
+    start = html.index('<h2 id="capacity">')
+    return html[start : html.index("<h2>", start + 1)]
 
 
 def _scenario_against(url: str, path: Path) -> Path:

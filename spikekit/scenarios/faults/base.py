@@ -8,6 +8,7 @@ from typing import Annotated, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from spikekit.scenarios.durations import Duration, format_duration
+from spikekit.scenarios.faults.steady import SteadyState
 
 
 class FaultFamily(StrEnum):
@@ -20,7 +21,7 @@ class FaultFamily(StrEnum):
     DOCKER = "docker"
 
 
-_SCHEDULE_FIELDS = frozenset({"type", "at", "duration", "id", "note"})
+_SCHEDULE_FIELDS = frozenset({"type", "at", "duration", "id", "note", "steady_state"})
 
 
 class FaultBase(BaseModel):
@@ -43,6 +44,10 @@ class FaultBase(BaseModel):
         description="Name in the journal and report (default: <index>-<type>).",
     )
     note: str = Field(default="", description="Why this fault is here; shown in the report.")
+    steady_state: SteadyState | None = Field(
+        default=None,
+        description="Inject only within these SLOs, waiting up to `within` (none = on time).",
+    )
 
     def fault_id(self, index: int) -> str:
         """The journal's ``fault_id`` of this fault at position ``index`` of the schedule."""

@@ -11,6 +11,7 @@ from tests.integration.auth.conftest import MakeSettings, login, metric, registe
 
 # argon2 slow enough (tens of ms) that concurrent logins overlap in the bound
 SLOW = {"auth_argon2_time_cost": 4, "auth_argon2_memory_kib": 16384}
+DAY_S = 86_400
 
 
 def test_account_locked_after_n_failures_with_retry_after(make_settings: MakeSettings) -> None:
@@ -64,10 +65,17 @@ def test_resilient_profile_answers_a_credential_storm_with_429(
     make_settings: MakeSettings,
 ) -> None:
     async def scenario() -> None:
-        settings = make_settings(auth_account_failures=5, auth_address_attempts=10)
+        # auth's windows are the wall clock's (epoch-aligned): a day-long window keeps the
+        # 30 attempts in one, where a 300 s account window once restarted mid-storm in CI
+        settings = make_settings(
+            auth_account_failures=5,
+            auth_address_attempts=10,
+            auth_account_window_s=DAY_S,
+            auth_address_window_s=DAY_S,
+        )
         async with serve(settings) as client:
             statuses = await _storm(client, 30)
-            assert statuses == Counter({401: 5, 429: 25})
+            assert statuses == Counter({401: 5, 429: 25}), statuses
             text = (await client.get("/metrics")).text
             assert metric(text, "auth_argon2_verify_seconds_count") == 5  # 429s cost no hash
             assert metric(text, 'auth_logins_total{outcome="rate_limited"}') == 25

@@ -37,7 +37,7 @@ def test_summary_validates_against_the_documented_schema(tmp_path: Path) -> None
     assert summary.schema_version == SCHEMA_VERSION
     assert summary.verdict.verdict == "DEGRADED" and summary.verdict.exit_code == 0
     assert [f.time_to_recover_s for f in summary.faults] == [10, 0]
-    documented = set(re.findall(r"^\| `([a-z_.\[\]]+)` \|", DOCS.read_text(), re.MULTILINE))
+    documented = set(re.findall(r"^\| `([a-z0-9_.\[\]]+)` \|", DOCS.read_text(), re.MULTILINE))
     assert set(document) <= documented
     for section in ("run", "verdict", "key_numbers", "phases", "audit"):
         for key in document[section]:

@@ -53,8 +53,8 @@ class PaymentsMetrics(Telemetry):
         )
         self.completion_seconds = Histogram(
             "payments_completion_seconds",
-            "Time from acceptance to final status (queue wait included)",
-            ["kind"],
+            "Time from acceptance to final status (queue wait included), by final status",
+            ["kind", "status"],
             buckets=SLOW_BUCKETS,
             registry=registry,
         )
@@ -97,7 +97,7 @@ class PaymentsMetrics(Telemetry):
         self.processing_seconds.labels(kind).observe(processing_s)
         if payment.created_at:
             waited = max(payment.updated_at - payment.created_at, 0.0)
-            self.completion_seconds.labels(kind).observe(waited)
+            self.completion_seconds.labels(kind, status).observe(waited)
 
     def unavailable(self, dependency: str) -> None:
         self.unavailable_total.labels(dependency).inc()
