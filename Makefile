@@ -7,17 +7,17 @@ TOXIPROXY_VERSION := v2.12.0
 ACTIONLINT_VERSION := v1.7.12
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo demo-compare test lint format bench bench-tools toxiproxy browser haproxy actionlint helm podman base-image image wheelhouse wheelhouse-deps clean help
+.PHONY: install demo demo-compare test lint format bench bench-tools toxiproxy browser haproxy prometheus actionlint helm podman base-image image wheelhouse wheelhouse-deps clean help
 
 help:
 	@echo "make demo    - install, then run the built-in spike demo on the embedded stack"
 	@echo "make demo-compare - provider-meltdown with the defences off, then on, compared"
 	@echo "make test    - install, then lint and run the whole test suite"
 	@echo "make lint    - ruff, mypy --strict, import contracts, actionlint (examples/ci), helm lint (deploy/)"
-	@echo "make install - virtualenv, package with test extras, Toxiproxy, Chromium, HAProxy"
+	@echo "make install - virtualenv, package with test extras, Toxiproxy, Chromium, HAProxy, Prometheus"
 	@echo "make bench   - benchmarks under bench/"
 
-install: $(STAMP) toxiproxy browser haproxy
+install: $(STAMP) toxiproxy browser haproxy prometheus
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -102,6 +102,22 @@ haproxy:
 		echo "haproxy not found and apt-get is unavailable: gateway replicas will be unavailable."; \
 		echo "  get it: install HAProxy (2.6 or later) from your OS packages so that 'haproxy' is on PATH"; \
 	fi
+
+# Prometheus, the server a platform of your own may be watched through (docs/telemetry.md;
+# its tests start one on 127.0.0.1), from Debian's package. Not installed system-wide (that
+# would start a service): the .deb is downloaded and unpacked into .tools/prometheus/ once.
+PROMETHEUS := .tools/prometheus/usr/bin/prometheus
+prometheus: $(PROMETHEUS)
+
+$(PROMETHEUS):
+	@command -v apt-get >/dev/null 2>&1 || { echo "prometheus: apt-get is unavailable; put Debian's prometheus 2.42 (or a release from prometheus.io) at $(PROMETHEUS)"; exit 1; }
+	@echo "unpacking Debian's prometheus package into .tools/prometheus"
+	@rm -rf .tools/prometheus-deb && mkdir -p .tools/prometheus-deb
+	@cd .tools/prometheus-deb && { apt-get download -qq prometheus 2>/dev/null || \
+		{ apt-get update -qq && apt-get download -qq prometheus; }; }
+	@rm -rf .tools/prometheus && dpkg -x .tools/prometheus-deb/prometheus_*.deb .tools/prometheus
+	@rm -rf .tools/prometheus-deb
+	@test -x $(PROMETHEUS) && $(PROMETHEUS) --version 2>&1 | head -1
 
 # Containers (docs/containers.md): podman, runc and debootstrap from Debian's packages when
 # missing; a base image built from Debian's packages (no registry is needed), cached as a

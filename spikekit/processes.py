@@ -93,12 +93,33 @@ class ManagedProcess:
         except ProcessLookupError:
             pass
 
+    def ask_to_stop(self) -> None:
+        """Send the stop signal and return (:func:`stop_together` waits)."""
+        if self.popen.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.popen.send_signal(self.stop_signal)
+
     def log_tail(self, lines: int = 20) -> str:
         try:
             text = self.log_file.read_text(errors="replace")
         except OSError:
             return ""
         return "\n".join(text.splitlines()[-lines:])
+
+
+def stop_together(processes: Sequence[ManagedProcess], timeout: float = 10.0) -> None:
+    """Ask every process to stop at once, then wait for each, killing one that has not
+    ended by the shared deadline: one graceful shutdown's time, not one per process."""
+    running = [p for p in processes if p.poll() is None]
+    for process in running:
+        process.ask_to_stop()
+    deadline = time.monotonic() + timeout
+    for process in running:
+        try:
+            process.popen.wait(max(deadline - time.monotonic(), 0.0))
+        except subprocess.TimeoutExpired:
+            process.popen.kill()
+            process.popen.wait(5)
 
 
 def spawn(

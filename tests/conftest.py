@@ -7,6 +7,27 @@ import os
 import pytest
 
 from spikekit.toxiproxy.server import INSTALL_HINT, find_toxiproxy_server
+from tests import image_prebuild
+
+#: Test layers in the order they run: the unit tests first, while the container images
+#: build in the background (tests/image_prebuild.py), then what starts real servers.
+LAYERS = ("tests/unit/", "tests/integration/", "tests/e2e/")
+CONTAINER_TESTS = "tests/integration/deploy/test_containers.py"
+
+
+def _layer(item: pytest.Item) -> int:
+    path = item.nodeid
+    return next((i for i, layer in enumerate(LAYERS) if path.startswith(layer)), 0)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=_layer)  # stable: each layer keeps its order
+    if any(item.nodeid.startswith(CONTAINER_TESTS) for item in items):
+        image_prebuild.start()
+
+
+def pytest_sessionfinish() -> None:
+    image_prebuild.stop()
 
 
 def require_toxiproxy() -> None:

@@ -16,11 +16,12 @@ the end of the run). The tail matters: a request counts in the second it
 is not judged. Otherwise it is *hurt* when, over some rolling window inside the
 fault window holding at least :data:`MIN_REQUESTS` requests of the endpoint:
 
-- its latency (request-weighted mean of its per-second p95/p99, as the latency
-  SLOs compute it) exceeds its latency limit: the endpoint's own ``latency_p95``
-  / ``latency_p99`` SLOs; without one, the ``"*"`` latency SLOs; without those,
-  the loosest per-endpoint ``latency_p95`` threshold of the scenario (no endpoint
-  should be slower than the slowest one we accept); or
+- its latency (the p95/p99 of its requests in the rolling window, exact from the
+  per-second histograms as the latency SLOs compute it; the request-weighted mean of its
+  per-second percentiles in an older run directory) exceeds its latency limit: the
+  endpoint's own ``latency_p95`` / ``latency_p99`` SLOs; without one, the ``"*"``
+  latency SLOs; without those, the loosest per-endpoint ``latency_p95`` threshold of the
+  scenario (no endpoint should be slower than the slowest one we accept); or
 - its error rate exceeds its error limit: the endpoint's own ``error_rate`` SLO,
   else the ``"*"`` one, else none.
 
@@ -37,8 +38,10 @@ from typing import Any
 import numpy as np
 
 from spikekit.analysis import series as s
+from spikekit.analysis.percentiles import windowed
 from spikekit.analysis.recovery import FaultResult, fault_second
 from spikekit.analysis.rundir import RunData
+from spikekit.rundir.second_histograms import LatencyHistograms
 from spikekit.scenarios.slo import SLO, SLOMetric
 
 MIN_REQUESTS = 10  # requests of an endpoint in the window (and in a rolling window) to judge it
@@ -110,19 +113,27 @@ def limits_for(endpoint: str, slos: list[SLO]) -> list[Limit]:
     return limits
 
 
-def _worst(rows: Any, limit: Limit, start: int, stop: int) -> float | None:
+def _worst(
+    timeseries: Any,
+    histograms: LatencyHistograms | None,
+    endpoint: str,
+    limit: Limit,
+    start: int,
+    stop: int,
+) -> float | None:
     """The worst rolling value of ``limit`` in ``[start, stop)``, rolling windows clipped to it."""
-    n = stop
+    rows = s.endpoint_rows(timeseries, endpoint)
     if limit.column == "failures":
-        requests = s.per_second(rows, "requests", n)[start:stop]
-        top = s.per_second(rows, "failures", n)[start:stop]
+        requests = s.per_second(rows, "requests", stop)[start:stop]
+        top = s.per_second(rows, "failures", stop)[start:stop]
+        values = s.rolling_ratio(top, requests, limit.window_s)
     else:
         served = rows[(rows["requests"] > 0) & rows[limit.column].notna()]
-        requests = s.per_second(served, "requests", n)[start:stop]
-        weighted = served.assign(w=served[limit.column] * served["requests"])
-        top = s.per_second(weighted, "w", n)[start:stop]
+        requests = s.per_second(served, "requests", stop)[start:stop]
+        values = windowed(
+            timeseries, histograms, endpoint, limit.column, limit.window_s, start, stop
+        )
     counted = s.rolling_sum(requests, limit.window_s)
-    values = s.rolling_ratio(top, requests, limit.window_s)
     values = values[(counted >= MIN_REQUESTS) & ~np.isnan(values)]
     return float(values.max()) if len(values) else None
 
@@ -134,16 +145,22 @@ def _describe(limit: Limit, value: float) -> str:
 
 
 def judge_endpoint(
-    timeseries: Any, endpoint: str, slos: list[SLO], start: int, stop: int
+    timeseries: Any,
+    endpoint: str,
+    slos: list[SLO],
+    start: int,
+    stop: int,
+    histograms: LatencyHistograms | None = None,
 ) -> EndpointJudgement:
-    """Whether ``endpoint`` was hurt in ``[start, stop)`` (seconds since the run started)."""
+    """Whether ``endpoint`` was hurt in ``[start, stop)`` (seconds since the run started);
+    its latency exact from ``histograms`` when given."""
     rows = s.endpoint_rows(timeseries, endpoint)
     requests = int(s.per_second(rows, "requests", stop)[start:stop].sum())
     if requests < MIN_REQUESTS:
         return EndpointJudgement(endpoint, requests, judged=False, breaches=())
     breaches = []
     for limit in limits_for(endpoint, slos):
-        worst = _worst(rows, limit, start, stop)
+        worst = _worst(timeseries, histograms, endpoint, limit, start, stop)
         if worst is not None and worst > limit.threshold:
             breaches.append(_describe(limit, worst))
     return EndpointJudgement(endpoint, requests, judged=True, breaches=tuple(breaches))
@@ -171,7 +188,7 @@ def blast_radius(run: RunData, faults: list[FaultResult]) -> list[BlastRadius]:
         horizon = min(later) if later else n
         start, stop = blast_window(result, horizon, run.recovery.stable_s, n)
         judged = tuple(
-            judge_endpoint(run.timeseries, endpoint, run.slos, start, stop)
+            judge_endpoint(run.timeseries, endpoint, run.slos, start, stop, run.latency_histograms)
             for endpoint in endpoints
         )
         out.append(BlastRadius(result.window.fault_id, start, stop, judged))

@@ -5,6 +5,10 @@ Phases come from ``players.parquet``: with ``base`` the target at the start and
 exceeds ``base + 10 %`` of the rise, the *spike* every second where it is at or
 above ``base + 90 %`` of the rise. Seconds inside a fault's impact window are
 left out of both, so the comparison measures load, not chaos.
+
+A phase's p95 and p99 are those of all its requests, exact to HDR precision (its seconds'
+histograms added up, :mod:`spikekit.analysis.percentiles`); without the histograms (an
+older run directory) the request-weighted mean of the per-second ``"*"`` percentiles.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from spikekit.analysis import series as s
+from spikekit.analysis.percentiles import over_seconds
 from spikekit.analysis.rundir import RunData
 
 
@@ -23,7 +28,7 @@ class PhaseStats:
     target_players: float
     actual_players: float
     rps: float
-    p95_ms: float | None  # request-weighted mean of the per-second "*" p95
+    p95_ms: float | None  # of the phase's requests (see the module docstring)
     p99_ms: float | None
     error_rate: float | None
 
@@ -75,13 +80,17 @@ def phase_stats(run: RunData, mask: s.Bools) -> PhaseStats | None:
         return float(w.sum()) / total if total > 0 else None
 
     total = float(requests.sum())
+    exact = over_seconds(run.timeseries, run.latency_histograms, "*", mask, ("p95_ms", "p99_ms"))
+    p95, p99 = (
+        (exact["p95_ms"], exact["p99_ms"]) if exact else (weighted("p95_ms"), weighted("p99_ms"))
+    )
     return PhaseStats(
         seconds=seconds,
         target_players=float(s.per_second(run.players, "target_players", n)[mask].mean()),
         actual_players=float(s.per_second(run.players, "actual_players", n)[mask].mean()),
         rps=total / seconds,
-        p95_ms=weighted("p95_ms"),
-        p99_ms=weighted("p99_ms"),
+        p95_ms=p95,
+        p99_ms=p99,
         error_rate=float(failures.sum()) / total if total > 0 else None,
     )
 

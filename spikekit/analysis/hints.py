@@ -7,8 +7,11 @@ long the condition held and how much. One small function per kind:
 - shedding: auth refusing logins as ``overloaded`` (503) or by its rate limit (429), the
   gateway's backpressure (503 from its in-flight bound), a studio refusing at the door
   for capacity or its rate limit (injected faults are chaos, not shedding);
-- a service process at ≥ 90 % of a core (psutil, every stack process); PostgreSQL (its
-  postmaster and backends together) and Redis have their own kinds;
+- a service process at ≥ 90 % of a core (psutil, every stack process; for a service
+  psutil does not watch, a platform of the user's own, its ``process_cpu_seconds_total``);
+  PostgreSQL (its postmaster and backends together) and Redis have their own kinds;
+- a service answering 5xx (the common HTTP metric names, :mod:`.common_series`), unless a
+  shedding hint above already names that service: its 503s are that shedding;
 - a DB pool saturated (≥ 95 % of it in use for ≥ 5 consecutive seconds);
 - a stream whose depth keeps rising, a circuit breaker open, the load generator
   overloaded (that one makes the run inconclusive);
@@ -26,6 +29,13 @@ from typing import Any
 import numpy as np
 
 from spikekit.analysis import series as s
+from spikekit.analysis.common_series import (
+    HTTP_5XX,
+    HTTP_FAMILIES,
+    SCRAPED_CPU,
+    scraped_cpu,
+    server_errors,
+)
 from spikekit.analysis.comparison import phase_masks
 from spikekit.analysis.rundir import RunData
 from spikekit.analysis.sources import Episode, Source, by_source, episode, labels_of, per_instance
@@ -40,6 +50,7 @@ PROCESS_CPU = 90.0  # % of one core
 PROCESS_CPU_MIN_S = 3  # consecutive seconds
 SHED_MIN_PER_S = 1.0  # refusals per second for a second to count as shedding
 SHED_MIN_S = 3  # seconds of shedding
+SERVER_ERRORS_MIN_SHARE = 0.01  # of a service's answers in a second, when they are known
 
 PROCESS_CPU_METRIC = "process_cpu_percent"
 PROCESS_TREE_CPU_METRIC = "process_tree_cpu_percent"  # the process and its children
@@ -49,6 +60,7 @@ class HintKind(StrEnum):
     AUTH_OVERLOADED = "auth overloaded"
     AUTH_RATE_LIMITING = "auth rate limiting"
     GATEWAY_BACKPRESSURE = "gateway backpressure"
+    SERVER_ERRORS = "service answering 5xx"
     STUDIO_SHEDDING = "studio shedding"
     PROCESS_CPU = "process CPU saturated"
     POSTGRES_SATURATED = "PostgreSQL saturated"
@@ -223,9 +235,11 @@ _BACKING = {"postgres": HintKind.POSTGRES_SATURATED, "redis": HintKind.REDIS_SAT
 
 
 def process_cpu(metrics: Any, n: int) -> dict[Source, s.Floats]:
-    """CPU % of one core per (service, process); a process tree where it was recorded."""
+    """CPU % of one core per (service, process); a process tree where it was recorded; the
+    scrape's ``process_cpu_seconds_total`` for a service that psutil did not watch."""
     cpu = by_source(metrics, PROCESS_CPU_METRIC, n)
     cpu.update(by_source(metrics, PROCESS_TREE_CPU_METRIC, n))
+    cpu.update(scraped_cpu(metrics, n, {service for service, _ in cpu}))
     return cpu
 
 
@@ -234,7 +248,8 @@ def cpu_hints(run: RunData, phase: Sequence[str]) -> Iterator[BottleneckHint]:
         e = episode(np.nan_to_num(cpu) >= PROCESS_CPU)
         if e is None or e.longest < PROCESS_CPU_MIN_S:
             continue
-        process = labels_of(text).get("process", service)
+        labels = labels_of(text)
+        process = labels.get("process") or labels.get("instance") or service
         hot = np.nan_to_num(cpu)[np.nan_to_num(cpu) >= PROCESS_CPU]
         kind = _BACKING.get(service, HintKind.PROCESS_CPU)
         whose = "its processes" if kind is HintKind.POSTGRES_SATURATED else "the process"
@@ -251,6 +266,51 @@ def cpu_hints(run: RunData, phase: Sequence[str]) -> Iterator[BottleneckHint]:
             phase=phase[e.first_t],
             last_t=e.last_t,
             peak=float(hot.max()),
+        )
+
+
+# -- 5xx answers ----------------------------------------------------------------------------
+
+
+def server_error_hints(
+    run: RunData, phase: Sequence[str], explained: set[tuple[str, str | None]]
+) -> Iterator[BottleneckHint]:
+    """Services answering 5xx at ≥ 1/s (and ≥ 1 % of their answers, when known) for
+    ≥ 3 s; not those in ``explained`` (service, replica), whose shedding they are."""
+    n = run.duration_s
+    for (service, replica), found in sorted(
+        server_errors(run.platform_metrics, n).items(), key=lambda item: str(item[0])
+    ):
+        if (service, replica) in explained:
+            continue
+        errors, answers = found.errors, found.answers
+        mask = errors >= SHED_MIN_PER_S
+        if answers is not None:
+            mask &= errors >= SERVER_ERRORS_MIN_SHARE * answers
+        e = episode(mask)
+        if e is None or e.seconds < SHED_MIN_S:
+            continue
+        inside = slice(e.first_t, e.last_t + 1)
+        total, peak = float(errors[inside].sum()), float(errors.max())
+        answered = float(answers[inside].sum()) if answers is not None else 0.0
+        share = total / answered if answered > 0 else None
+        of = f", {share:.0%} of its answers" if share is not None else ""
+        route = found.top_route(inside)
+        most = f", most on {route}" if route else ""
+        yield BottleneckHint(
+            HintKind.SERVER_ERRORS,
+            _who(service, replica),
+            e.first_t,
+            e.seconds,
+            f"5xx answers ({found.family}) {_when(e, phase)}; {total:,.0f} in all, "
+            f"peak {peak:,.0f}/s{of}{most}",
+            service=service,
+            replica=replica,
+            phase=phase[e.first_t],
+            last_t=e.last_t,
+            peak=peak,
+            total=total,
+            share=share,
         )
 
 
@@ -359,6 +419,7 @@ def bottleneck_hints(run: RunData) -> list[BottleneckHint]:
     hints: list[BottleneckHint] = []
     for rule in SHED_RULES:
         hints += shedding_hints(run, rule, phase)
+    hints += server_error_hints(run, phase, {(h.service or "", h.replica) for h in hints})
     for kind in (cpu_hints, pool_hints, stream_hints, breaker_hints, generator_hints):
         hints += kind(run, phase)
     return hints
@@ -368,23 +429,28 @@ def bottleneck_hints(run: RunData) -> list[BottleneckHint]:
 READ = frozenset(
     {rule.metric for rule in SHED_RULES}
     | {rule.answers for rule in SHED_RULES}
-    | {PROCESS_CPU_METRIC, PROCESS_TREE_CPU_METRIC, s.DB_POOL_IN_USE, s.DB_POOL_SIZE}
+    | {PROCESS_CPU_METRIC, PROCESS_TREE_CPU_METRIC, SCRAPED_CPU, s.DB_POOL_IN_USE, s.DB_POOL_SIZE}
+    | {HTTP_5XX, *HTTP_FAMILIES}
     | {s.STREAM_DEPTH, s.BREAKER_STATE, s.GENERATOR_CPU}
 )
 
 
 # -- nothing fired ----------------------------------------------------------------------------
 
-#: what the hints look at: (words, metric)
-LOOKED_AT = (
-    ("auth logins by outcome", "auth_logins_per_s"),
-    ("gateway backpressure", "gateway_backpressure_rejected_per_s"),
-    ("studio refusals", "provider_rejected_per_s"),
-    ("process CPU", PROCESS_CPU_METRIC),
-    ("DB pools", s.DB_POOL_IN_USE),
-    ("stream depths", s.STREAM_DEPTH),
-    ("circuit breakers", s.BREAKER_STATE),
-    ("load generator CPU", s.GENERATOR_CPU),
+#: what the hints look at: (words, the metrics any of which is that signal)
+LOOKED_AT: tuple[tuple[str, frozenset[str]], ...] = tuple(
+    (words, frozenset(metrics))
+    for words, *metrics in (
+        ("auth logins by outcome", "auth_logins_per_s"),
+        ("gateway backpressure", "gateway_backpressure_rejected_per_s"),
+        ("studio refusals", "provider_rejected_per_s"),
+        ("process CPU", PROCESS_CPU_METRIC, SCRAPED_CPU),
+        ("HTTP 5xx", HTTP_5XX),
+        ("DB pools", s.DB_POOL_IN_USE),
+        ("stream depths", s.STREAM_DEPTH),
+        ("circuit breakers", s.BREAKER_STATE),
+        ("load generator CPU", s.GENERATOR_CPU),
+    )
 )
 
 
@@ -397,8 +463,8 @@ def explain_failure(
         return hints
     metrics = run.platform_metrics
     present = set(metrics["metric"].unique()) if len(metrics) else set()
-    seen = [words for words, metric in LOOKED_AT if metric in present]
-    missing = [words for words, metric in LOOKED_AT if metric not in present]
+    seen = [words for words, metrics in LOOKED_AT if metrics & present]
+    missing = [words for words, metrics in LOOKED_AT if not metrics & present]
     if not present:
         why = f"no platform telemetry was recorded ({PLATFORM_METRICS} is empty or absent)"
     else:

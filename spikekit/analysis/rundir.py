@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ from spikekit.rundir.journal import (
 )
 from spikekit.rundir.layout import JOURNAL
 from spikekit.rundir.meta import RunMeta, read_meta, read_slos
+from spikekit.rundir.second_histograms import LatencyHistograms, read_latency_histograms
 from spikekit.scenarios.slo import SLO, RecoveryPolicy
 
 
@@ -91,6 +93,8 @@ class RunData:
     duration_s: int
     payments: Any = None  # DataFrame, PAYMENTS_COLUMNS, or None
     incidents: list[Incident] = field(default_factory=list)
+    #: per-second HDR histograms (exact windowed percentiles); None in older run dirs
+    latency_histograms: LatencyHistograms | None = None
 
     @property
     def aborted(self) -> bool:
@@ -188,6 +192,13 @@ def load_run(run_dir: Path) -> RunData:
     timeseries = frames.read_timeseries(run_dir)
     players = frames.read_players(run_dir)
     metrics = frames.read_metrics(run_dir)
+    histograms = read_latency_histograms(run_dir)
+    if histograms is None:
+        logging.getLogger(__name__).info(
+            "%s: no per-second latency histograms (a run of an older spikekit): windowed "
+            "percentiles are request-weighted means of per-second percentiles",
+            run_dir,
+        )
     last_t = max([int(frame["t"].max()) for frame in (timeseries, players) if len(frame)] + [-1])
     if last_t < 0 and meta.ended_at is not None:
         last_t = math.ceil(meta.ended_at - meta.started_at) - 1
@@ -208,4 +219,5 @@ def load_run(run_dir: Path) -> RunData:
         duration_s=max(last_t + 1, 0),
         payments=frames.read_payments(run_dir),
         incidents=incidents_from_journal(run_dir, events),
+        latency_histograms=histograms,
     )

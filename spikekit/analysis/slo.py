@@ -2,9 +2,10 @@
 
 The value of an SLO at second ``t`` covers the trailing window ``[t - window_s + 1, t]``:
 
-- ``latency_p95`` / ``latency_p99``: the request-weighted mean of the per-second
-  percentiles of the endpoint (``"*"`` = all requests), an approximation of the
-  window's percentile from per-second aggregates;
+- ``latency_p95`` / ``latency_p99``: the percentile of the endpoint's requests (``"*"`` =
+  all requests) in the window, exact to HDR precision: the window's per-second
+  histograms added up (:mod:`spikekit.analysis.percentiles`); a run directory without
+  them (an older spikekit) gets the request-weighted mean of the per-second percentiles;
 - ``error_rate``: failures / requests of the endpoint over the window (exact);
 - ``login_success_rate``: 1 - failures / requests of the login endpoint (the SLO's
   endpoint, or every endpoint containing ``login`` when it is ``"*"``);
@@ -13,7 +14,8 @@ The value of an SLO at second ``t`` covers the trailing window ``[t - window_s +
 - ``stream_lag``: the mean of the platform's ``stream_lag`` (the worst stream each
   second, or the stream named by ``endpoint``);
 - ``deposit_completion_p95``, ``withdrawal_completion_p95``, ``launch_success_rate``,
-  ``round_rollback_rate``, ``unsettled_rounds`` and any SLO with ``series``: see
+  ``round_rollback_rate``, ``unsettled_rounds`` and any SLO with ``series`` (every
+  ``query`` SLO: a recorded series, PromQL or scraped): see
   :mod:`spikekit.analysis.business`. ``unsettled_rounds`` has one value, at the last
   second: it takes no part in :func:`any_breach` (detection, recovery).
 
@@ -28,6 +30,7 @@ import numpy as np
 
 from spikekit.analysis import series as s
 from spikekit.analysis.business import business_values
+from spikekit.analysis.percentiles import windowed
 from spikekit.analysis.rundir import RunData
 from spikekit.scenarios.slo import SLO, SLOMetric
 
@@ -58,11 +61,8 @@ class SLOSeries:
 
 
 def _latency(run: RunData, slo: SLO, column: str, n: int) -> s.Floats:
-    rows = s.endpoint_rows(run.timeseries, slo.endpoint)
-    rows = rows[(rows["requests"] > 0) & rows[column].notna()]  # NaN: not known, not 0 ms
-    requests = s.per_second(rows, "requests", n)
-    weighted = s.per_second(rows.assign(w=rows[column] * rows["requests"]), "w", n)
-    return s.rolling_ratio(weighted, requests, slo.window_s)
+    histograms = run.latency_histograms
+    return windowed(run.timeseries, histograms, slo.endpoint, column, slo.window_s, 0, n)
 
 
 def _error_rate(run: RunData, slo: SLO, n: int) -> s.Floats:
@@ -116,6 +116,7 @@ def slo_values(run: RunData, slo: SLO, n: int | None = None) -> s.Floats:
             | SLOMetric.LAUNCH_SUCCESS_RATE
             | SLOMetric.ROUND_ROLLBACK_RATE
             | SLOMetric.UNSETTLED_ROUNDS
+            | SLOMetric.QUERY  # always with a series (the scenario says so)
         ):
             return business_values(run, slo, n)
 

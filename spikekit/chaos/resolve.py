@@ -23,6 +23,7 @@ from pathlib import Path
 from spikekit.chaos.docker import DEFAULT_SOCKET
 from spikekit.errors import ConfigError
 from spikekit.scenarios.faults import FaultBase, FaultFamily
+from spikekit.scenarios.faults.steady import unknown_slos
 from spikekit.scenarios.model import Scenario
 from spikekit.scenarios.target import PlatformTarget
 from spikekit.toxiproxy.server import find_toxiproxy_server
@@ -149,9 +150,7 @@ def resolve_faults(scenario: Scenario, have: Available) -> list[FaultResolution]
     resolutions: list[FaultResolution] = []
     for index, spec in enumerate(scenario.faults):
         fault_id = spec.fault_id(index)
-        unknown = [
-            n for n in (spec.steady_state.slos if spec.steady_state else []) if n not in known
-        ]
+        unknown = unknown_slos(scenario.steady_state_for(spec), known)  # own or default
         if unknown:
             names = ", ".join(repr(n) for n in known) or "none"
             needs = (

@@ -44,7 +44,8 @@ class SteadyWindow:
             seconds = list(self._seconds)
         found: list[str] = []
         for slo in slos:
-            values = [v for s in seconds if (v := s.value(slo.metric, slo.endpoint)) is not None]
+            key = slo.signal or slo.endpoint  # a platform signal's live value is under its name
+            values = [v for s in seconds if (v := s.value(slo.metric, key)) is not None]
             if not values:
                 continue
             mean = sum(values) / len(values)

@@ -4,7 +4,8 @@ The runner feeds :class:`StopConditions` one :class:`SecondStats` per second; wh
 condition of the scenario (say, error rate above 0.6) has held for its ``sustained``
 seconds in a row, :meth:`StopConditions.feed` returns the reason, and the runner calls
 :meth:`ChaosRun.abort` (journaled as ``run_aborted``). A second without data for the
-condition's metric breaks the streak.
+condition's metric breaks the streak. A condition of ``metric: query`` reads the value
+under its :attr:`~spikekit.scenarios.signals.PlatformSignal.signal` (the series it watches).
 """
 
 from __future__ import annotations
@@ -51,7 +52,8 @@ class StopConditions:
         if self.reason is not None:
             return self.reason
         for index, condition in enumerate(self.conditions):
-            value = stats.value(condition.metric, condition.endpoint)
+            watched = condition.signal or condition.endpoint  # a platform series, or an endpoint
+            value = stats.value(condition.metric, watched)
             if value is None or not self.breached(condition, value):
                 self._since[index] = None
                 continue
@@ -61,7 +63,7 @@ class StopConditions:
             if stats.t - since + 1 >= condition.sustained:
                 side = "below" if condition.is_floor else "above"
                 self.reason = (
-                    f"stop condition: {condition.metric.value} on {condition.endpoint} "
+                    f"stop condition: {condition.metric.value} on {watched} "
                     f"{side} {condition.threshold:g} for {format_duration(condition.sustained)} "
                     f"(last value {value:g} at t={stats.t}s)"
                 )

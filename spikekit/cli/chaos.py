@@ -291,6 +291,7 @@ def plan(
     for stop in loaded.stop_conditions:
         side = "below" if stop.is_floor else "above"
         console.info(
-            f"stop when {stop.metric.value} on {stop.endpoint} stays {side} {stop.threshold:g} "
+            f"stop when {stop.metric.value} on {stop.signal or stop.endpoint} stays {side} "
+            f"{stop.threshold:g} "
             f"for {format_duration(stop.sustained)}"
         )

@@ -33,6 +33,7 @@ _TONE = {"PASSED": "good", "DEGRADED": "warn", "FAILED": "bad"}
 SCALE = Number(float, min=0, min_open=True, max=100)  # the scenario's own bounds
 SEED = Number(int, min=0, max=2**63 - 1)
 COUNT = Number(int, min=0, max=10_000_000)
+METRICS_PORT = Number(int, min=0, max=65535)  # 0: any free port (printed at the start)
 
 
 def _workers(value: str) -> int | Literal["auto"]:
@@ -95,8 +96,19 @@ def _fault_touches(scenario: Scenario, options: RunOptions) -> None:
     have = available_for(scenario, toxiproxy_url=options.toxiproxy_url)
     resolutions = resolve_faults(scenario, have)
     if resolutions:
-        rows = [[r.fault_id, r.type, r.touches or f"CANNOT: needs {r.needs}"] for r in resolutions]
-        console.table("faults (what each will touch)", ["fault", "type", "touches"], rows)
+        from spikekit.scenarios.faults.steady import describe_gate
+
+        rows = [
+            [
+                r.fault_id,
+                r.type,
+                r.touches or f"CANNOT: needs {r.needs}",
+                describe_gate(spec.steady_state, scenario.steady_state),
+            ]
+            for r, spec in zip(resolutions, scenario.faults, strict=True)
+        ]
+        columns = ["fault", "type", "touches", "steady state"]
+        console.table("faults (what each will touch)", columns, rows)
     refuse_unresolved(resolutions)
 
 
@@ -268,6 +280,20 @@ def run(
             help="Your own Locust users (a .py file; it runs with your rights) as the players.",
         ),
     ] = None,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            parser=METRICS_PORT,
+            help="Serve the run's own metrics for Prometheus on this port (/metrics).",
+        ),
+    ] = None,
+    metrics_bind: Annotated[
+        str,
+        typer.Option(
+            parser=Host(),
+            help="Address of --metrics-port (not loopback: also --allow-target ADDR).",
+        ),
+    ] = "127.0.0.1",
 ) -> None:
     """Run a spike scenario: platform, load, faults; then the report and the verdict.
 
@@ -294,6 +320,8 @@ def run(
         master_port=master_port,
         scrape=tuple(scrape or ()),
         locustfile=locustfile,
+        metrics_port=metrics_port,
+        metrics_bind=metrics_bind,
     )
     options.resolve()  # every override checked (ConfigError naming the option) first
     probe_folder(out, "--out", keep=not dry_run)

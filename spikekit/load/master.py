@@ -5,7 +5,9 @@ It waits for its workers, sends each the scenario (``spikekit_setup``), starts t
 ``started_at``, records every second (:class:`~spikekit.load.recorder.Recorder`) and tells
 the runner through ``--live`` (one typed line per event, :mod:`spikekit.rundir.live`). It
 stops on its own when the shape ends, at ``--deadline`` seconds, or on SIGTERM; then it
-writes the run directory's files.
+writes the run directory's files. The per-second latency histograms go out while it runs,
+a part file every ``FLUSH_EVERY_S`` seconds (:class:`~spikekit.rundir.second_histograms.
+PartWriter`), so that a killed run keeps them up to its last flush.
 
 A worker that Locust's heartbeat marks missing (killed, hung, its machine gone) is *lost*:
 the recorder stops waiting for it and stops counting its players, its users are spread
@@ -43,6 +45,7 @@ from spikekit.load.recorder import Recorder
 from spikekit.load.shape_driver import ShapeDriver
 from spikekit.load.user_classes import LocustfileError, user_classes
 from spikekit.rundir.live import Ended, EndStatus, Listening, LiveWriter, Started, WorkerLost
+from spikekit.rundir.second_histograms import FLUSH_EVERY_S, PartWriter
 from spikekit.scenarios import Scenario
 from spikekit.scenarios.shape import spawn_capacity
 
@@ -77,6 +80,8 @@ class Master:
         self.lost: set[str] = set()
         #: worker-N → (second, Locust users alive on it when it reported that second)
         self.alive: dict[str, tuple[int, int]] = {}
+        self.histogram_parts = PartWriter(args.run_dir)
+        self.histogram_seconds_lost = 0  # rows a part write failed for (disk full)
 
     def wait_for_workers(self) -> bool:
         self.live.emit(Listening(port=self.args.port, expect_workers=self.args.expect_workers))
@@ -159,10 +164,23 @@ class Master:
         for summary in rows:
             self.live.emit(summary)
 
+    def flush_histograms(self) -> None:
+        """The histograms of the seconds published since the last flush, as a part file.
+        A write that fails drops them (the analysis falls back to the per-second
+        percentiles where they are missing) and the run goes on."""
+        assert self.recorder is not None
+        rows = self.recorder.take_histograms()
+        try:
+            self.histogram_parts.write(rows)
+        except OSError as error:
+            self.histogram_seconds_lost += len(rows)
+            logging.warning("latency histograms: %d rows not written: %s", len(rows), error)
+
     def run(self) -> EndStatus:
         """Until the shape ends, the deadline passes or SIGTERM; returns the status."""
         assert self.recorder is not None
         next_sample = 1
+        next_flush = FLUSH_EVERY_S
         status: EndStatus = "completed"
         while True:
             gevent.sleep(0.2)
@@ -173,6 +191,9 @@ class Master:
                 next_sample += 1
             self.check_workers()
             self.publish()
+            if elapsed >= next_flush:
+                self.flush_histograms()
+                next_flush += FLUSH_EVERY_S
             if self.live.error is not None:
                 status, self.stop_reason = "aborted", self.live.error
                 break
@@ -252,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     master.publish(final=True)
     assert master.recorder is not None
     try:
-        files = write_outputs(master.recorder, args.run_dir)
+        files = write_outputs(master.recorder, args.run_dir, master.histogram_parts)
     except OSError as error:
         reason = f"cannot write the load files: {error.strerror or error}"
         logging.error("%s (%s)", reason, error)

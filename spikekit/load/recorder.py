@@ -9,9 +9,13 @@ was final still counts in the requests and failures of that row (a row of its ow
 the second had none for its endpoint) and of ``"*"``, and in the whole-run histograms (not in
 that second's percentiles). Requests the workers report *cut* (a player killed with its
 request out: the platform may have counted it, no answer was read) are kept apart, per
-endpoint, for the whole run (:attr:`Recorder.cut`). A worker the master knows is gone
-(:meth:`Recorder.drop_worker`) is no longer waited for, and its last player count is not
-carried into later seconds (else a re-spread of its users would be counted twice).
+endpoint, for the whole run (:attr:`Recorder.cut`). Every final second's histogram of each
+endpoint is also kept, sparse, until the master takes it for the run directory
+(:meth:`Recorder.take_histograms`, ``latency_histograms.parquet``); a late report's
+histogram is kept as one more row of its second (rows of a second add up). A worker the
+master knows is gone (:meth:`Recorder.drop_worker`) is no longer waited for, and its last
+player count is not carried into later seconds (else a re-spread of its users would be
+counted twice).
 
 Pure Python (hdrh, no Locust), so it is unit-tested directly; its rows and the ``second``
 line it publishes are the run directory's (:mod:`spikekit.rundir.tables`,
@@ -25,11 +29,13 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
 from hdrh.histogram import HdrHistogram
 
 from spikekit.load import histograms as hdr
 from spikekit.load.protocol import WorkerSecond
 from spikekit.rundir.live import SecondSummary
+from spikekit.rundir.second_histograms import SecondHistogram, sparse_counts
 from spikekit.rundir.tables import ALL, GeneratorRow, PlayersRow, TimeseriesRow
 
 MIB = 1024 * 1024
@@ -94,6 +100,7 @@ class Recorder:
         self.cut: Counter[str] = Counter()
         self.lost: list[str] = []  # workers dropped (drop_worker), in order
         self._cpu_max: dict[int, float] = {}
+        self._histograms: list[SecondHistogram] = []  # not yet taken by the master
 
     # --- input ---------------------------------------------------------------------------
 
@@ -162,6 +169,7 @@ class Recorder:
             if histogram is not None:
                 self._total(name).add(histogram)
                 self._total(ALL).add(histogram)
+                self._keep(t, name, histogram)
 
     def drop_worker(self, worker: str) -> bool:
         """A worker is gone (killed, lost): stop waiting for its seconds and stop counting
@@ -207,6 +215,17 @@ class Recorder:
             self.final_through = t
         return summaries
 
+    def _keep(self, t: int, endpoint: str, histogram: HdrHistogram) -> None:
+        if histogram.get_total_count() > 0:
+            buckets, counts = sparse_counts(np.ctypeslib.as_array(histogram.counts))
+            self._histograms.append(SecondHistogram(t, endpoint, buckets, counts))
+
+    def take_histograms(self) -> list[SecondHistogram]:
+        """The per-second histograms kept since the last call (each endpoint, never
+        ``"*"``: the file adds the endpoints up), handed over once."""
+        taken, self._histograms = self._histograms, []
+        return taken
+
     def _total(self, endpoint: str) -> HdrHistogram:
         if endpoint not in self.totals:
             self.totals[endpoint] = hdr.new_histogram()
@@ -223,6 +242,7 @@ class Recorder:
         seconds = self._pending.pop(t, {})
         everything = _Accumulator()
         endpoints: dict[str, tuple[int, int, float]] = {}
+        quantiles: dict[str, tuple[float, float]] = {}  # name → (p50, p99)
         for name in sorted(seconds):
             acc = seconds[name]
             everything.requests += acc.requests
@@ -230,8 +250,10 @@ class Recorder:
             everything.generator_errors += acc.generator_errors
             everything.histogram.add(acc.histogram)
             self._total(name).add(acc.histogram)
+            self._keep(t, name, acc.histogram)
             row = self._row(t, name, acc)
             endpoints[name] = (row.requests, row.failures, row.p95_ms)
+            quantiles[name] = (row.p50_ms, row.p99_ms)
         self._total(ALL).add(everything.histogram)
         star = self._row(t, ALL, everything)
 
@@ -259,4 +281,5 @@ class Recorder:
             max_ms=star.max_ms,
             generator_cpu_max=self._cpu_max.pop(t, 0.0),
             endpoints=endpoints,
+            endpoint_quantiles=quantiles,
         )

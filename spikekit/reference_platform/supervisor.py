@@ -38,7 +38,7 @@ import httpx
 
 from spikekit.errors import ServiceStartError, StackError
 from spikekit.ports import LOOPBACK, free_port
-from spikekit.processes import ManagedProcess, spawn, wait_until
+from spikekit.processes import ManagedProcess, spawn, stop_together, wait_until
 from spikekit.reference_platform import state as state_file
 from spikekit.reference_platform.common.oplog import OpLog
 from spikekit.reference_platform.common.service_auth import (
@@ -453,8 +453,7 @@ class Stack:
                 unsaved = error
         if self.balancer is not None:
             self.balancer.stop()
-        for replica in self.replicas:
-            replica.process.stop()
+        stop_together([replica.process for replica in self.replicas])
         if self.toxiproxy is not None:
             self.toxiproxy.stop()
         for backing in (self.redis, self.postgres):

@@ -1,7 +1,11 @@
 """Timeline plots of a run as inline SVG strings (matplotlib, object API, no pyplot).
 
 Every series is downsampled to at most :data:`MAX_POINTS` points (peaks kept for
-latency and errors), so a 2-hour run draws as fast and as small as a 5-minute one.
+latency and errors), so a 2-hour run draws as fast and as small as a 5-minute one. A
+latency point of more than one second is the percentile of that block's requests, exact
+from the per-second histograms (:func:`spikekit.analysis.percentiles.per_block`); without
+them (an older run directory), or for a block missing a second's histogram, the highest
+per-second percentile of the block.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import io
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from matplotlib import rc_context
@@ -17,6 +22,7 @@ from matplotlib.figure import Figure
 
 from spikekit.analysis import series as s
 from spikekit.analysis.analyse import RunAnalysis
+from spikekit.analysis.percentiles import per_block
 from spikekit.scenarios.slo import SLOMetric
 
 MAX_POINTS = 900
@@ -35,12 +41,18 @@ class Line:
     values: s.Floats
     peak: bool = True  # keep the maximum of each bucket (else the mean)
     style: str = "-"
+    x: s.Floats | None = None  # given: ``values`` are already one per point, drawn as they are
+
+
+def bucket_of(n: int) -> int:
+    """Seconds per point for a series of ``n`` seconds."""
+    return max(1, math.ceil(n / MAX_POINTS))
 
 
 def downsample(values: s.Floats, peak: bool) -> tuple[s.Floats, s.Floats]:
     """(x, y) with at most MAX_POINTS points; x is the bucket's first second."""
     n = len(values)
-    bucket = max(1, math.ceil(n / MAX_POINTS))
+    bucket = bucket_of(n)
     if bucket == 1:
         return np.arange(n, dtype=np.float64), values
     padded = np.full(math.ceil(n / bucket) * bucket, np.nan)
@@ -98,7 +110,9 @@ def render(
         for line in lines:
             if np.isnan(line.values).all():
                 continue
-            x, y = downsample(line.values, line.peak)
+            x, y = (
+                (line.x, line.values) if line.x is not None else downsample(line.values, line.peak)
+            )
             axes.plot(x, y, line.style, lw=1.1, label=line.label)
             drawn = True
         for threshold in thresholds or []:
@@ -126,6 +140,31 @@ def render(
     return Plot(title=title, svg=text[text.find("<svg") :])
 
 
+LATENCY_LINES = (("p95_ms", "-"), ("p99_ms", "--"))
+
+
+def _latency_lines(analysis: RunAnalysis, endpoint: str, rows: Any, name: str) -> list[Line]:
+    """p95 and p99 of ``endpoint`` (timeseries ``rows``) per second, or, when a point covers
+    several seconds, the exact percentiles of each block (see the module docstring)."""
+    run, n = analysis.run, analysis.run.duration_s
+    bucket = bucket_of(n)
+    columns = [column for column, _ in LATENCY_LINES]
+    exact = None
+    if bucket > 1:
+        exact = per_block(run.timeseries, run.latency_histograms, endpoint, columns, bucket, n)
+    lines = []
+    for column, style in LATENCY_LINES:
+        values = s.per_second(rows, column, n, fill=np.nan)
+        label = f"{name} {column[:3]}"
+        if exact is None:
+            lines.append(Line(label, values, style=style))
+            continue
+        merged, holes = exact
+        x, peaks = downsample(values, peak=True)
+        lines.append(Line(label, np.where(holes, peaks, merged[column]), style=style, x=x))
+    return lines
+
+
 def timeline_plots(analysis: RunAnalysis) -> list[Plot]:
     run, n = analysis.run, analysis.run.duration_s
     frame, metrics = run.timeseries, run.platform_metrics
@@ -138,9 +177,7 @@ def timeline_plots(analysis: RunAnalysis) -> list[Plot]:
         rows = s.endpoint_rows(frame, endpoint)
         rows = rows[rows["requests"] > 0]
         name = "all" if endpoint == "*" else endpoint
-        for column, style in (("p95_ms", "-"), ("p99_ms", "--")):
-            values = s.per_second(rows, column, n, fill=np.nan)
-            latency.append(Line(f"{name} {column[:3]}", values, style=style))
+        latency += _latency_lines(analysis, endpoint, rows, name)
     latency_limits = [
         e.slo.threshold
         for e in analysis.evaluations

@@ -8,6 +8,10 @@ runs after the run: it reads the source and returns the audit's table
 ``ledger_export.parquet``, the same file the bundled platform's export becomes; the audit
 then reconciles it with the same checks.
 
+A row of kind ``declined`` is no ledger entry but a payment the platform accepted and then
+declined (:func:`split_declined`): the players saw it acknowledged (a 202), so without it
+the audit would count it missing; the bundled platform's payments export says the same.
+
 Amounts become integer minor units exactly (``Decimal``, times ``amount_scale``; a value
 with a fraction of a minor unit is an error, never rounded); their sign is dropped (the
 kind says the direction, as in the bundled export). Ids are strings.
@@ -26,13 +30,17 @@ from urllib.parse import urlsplit
 
 import asyncpg
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from spikekit.errors import ConfigError
 from spikekit.guard import TargetGuard
-from spikekit.reference_platform.ledger_export import SCHEMA
+from spikekit.reference_platform.ledger_export import PAYMENTS_SCHEMA, SCHEMA
 from spikekit.scenarios.ledger import FileLedger, LedgerSource, SqlLedger
+
+#: the kind of a row that is a payment accepted and then declined, not a ledger entry
+DECLINED = "declined"
 
 
 class LedgerError(ConfigError):
@@ -109,6 +117,30 @@ def read_ledger(
         return normalise(_read_file(path, source), source, str(path))
     rows = asyncio.run(_fetch(source, _dsn(source, env), started, ended))
     return normalise(rows, source, "the query")
+
+
+def split_declined(table: pa.Table) -> tuple[pa.Table, pa.Table | None]:
+    """The ledger without its rows of kind ``declined``, and those rows as payments' final
+    statuses (:data:`PAYMENTS_SCHEMA`, status ``failed``; None when there are none): the
+    audit's ``acked_applied`` excuses an acknowledged payment that ended declined, and
+    ``nothing_unrequested`` its refund (``<id>.refund``), as for the bundled platform."""
+    declined = pc.equal(table.column("kind"), DECLINED)
+    if not pc.any(declined).as_py():
+        return table, None
+    rows = table.filter(declined)
+    count = rows.num_rows
+    payments = pa.table(
+        {
+            "payment_id": rows.column("tx_id"),
+            "kind": pa.array(["payment"] * count, pa.string()),
+            "player_id": rows.column("player_id"),
+            "amount": rows.column("amount"),
+            "status": pa.array(["failed"] * count, pa.string()),
+            "reason": pa.array([DECLINED] * count, pa.string()),
+        },
+        schema=PAYMENTS_SCHEMA,
+    )
+    return table.filter(pc.invert(declined)), payments
 
 
 # --- the sources -----------------------------------------------------------------------------

@@ -6,11 +6,16 @@ Faults of the toolkit itself go to the journal as ``toolkit_incident`` and to th
 runner), a run folder that cannot be written, and Toxiproxy dying under the bundled
 platform (checked every second): its links carry every call between the services, so the
 run is stopped. A journal that cannot be written (disk full) never raises into the run:
-the first error is kept in :attr:`LivePart.journal_error`."""
+the first error is kept in :attr:`LivePart.journal_error`. A stop condition on a platform
+signal (``metric: query``) is fed the recorder's latest second of its series
+(:func:`signal_values`), so PromQL or a scraped metric can end the run. With
+``--metrics-port``, each second (with its live values), each fault event and each incident
+also go to :class:`~spikekit.run.live_metrics.LiveMetrics`."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from spikekit.chaos.run import ChaosRun
@@ -23,8 +28,10 @@ from spikekit.load.runner import LoadRunner
 from spikekit.reference_platform.supervisor import ProcessEvent
 from spikekit.run import hooks as run_hooks
 from spikekit.run import rundir
+from spikekit.run.live_metrics import LiveMetrics
 from spikekit.run.platform import Platform
 from spikekit.rundir.journal import (
+    EventSink,
     FaultReverted,
     Journal,
     JournalEvent,
@@ -35,15 +42,47 @@ from spikekit.rundir.journal import (
 )
 from spikekit.rundir.layout import JOURNAL
 from spikekit.rundir.live import SecondSummary
-from spikekit.scenarios import Scenario, SLOMetric
+from spikekit.scenarios import SLO, Scenario, SLOMetric, StopCondition
+from spikekit.scenarios.slo import TelemetrySeries
+from spikekit.telemetry.latest import LatestSecond
+from spikekit.telemetry.promql import feed_for
 from spikekit.telemetry.recorder import PlatformRecorder
 
 LOGIN = "POST /api/login"
 
 
-def second_stats(summary: SecondSummary) -> SecondStats:
-    """What the stop conditions look at, from the load's per-second summary."""
+#: how many seconds the recorder's latest second may lag the load's before it is no data
+STALE_S = 3
+
+
+def signal_values(
+    conditions: Sequence[StopCondition | SLO], latest: LatestSecond | None, t: int
+) -> dict[tuple[SLOMetric, str], float]:
+    """The value of each platform signal the stop conditions (or SLOs, for the steady-state
+    gate) watch, under ``(query, signal)``, from the recorder's last second (none when that
+    second is older than :data:`STALE_S` behind ``t``)."""
     values: dict[tuple[SLOMetric, str], float] = {}
+    if latest is None or latest.t < t - STALE_S:
+        return values
+    for condition in conditions:
+        series = condition.series
+        if condition.signal is None or series is None:
+            continue
+        if isinstance(series, TelemetrySeries) and series.per is not None:
+            continue  # a ratio over a window: the analysis's, not one second's
+        value = latest.worst(series, floor=condition.is_floor)
+        if value is not None:
+            factor = series.factor if isinstance(series, TelemetrySeries) else 1.0
+            values[(SLOMetric.QUERY, condition.signal)] = value * factor
+    return values
+
+
+def second_stats(
+    summary: SecondSummary, signals: Mapping[tuple[SLOMetric, str], float] | None = None
+) -> SecondStats:
+    """What the stop conditions look at, from the load's per-second summary (and the
+    platform signals of :func:`signal_values`)."""
+    values: dict[tuple[SLOMetric, str], float] = dict(signals or {})
     if summary.requests:
         values[(SLOMetric.ERROR_RATE, "*")] = summary.failures / summary.requests
         values[(SLOMetric.LATENCY_P95, "*")] = summary.p95_ms
@@ -52,6 +91,8 @@ def second_stats(summary: SecondSummary) -> SecondStats:
         if requests:
             values[(SLOMetric.ERROR_RATE, endpoint)] = failures / requests
             values[(SLOMetric.LATENCY_P95, endpoint)] = p95
+            if endpoint in summary.endpoint_quantiles:  # not in older live.jsonl lines
+                values[(SLOMetric.LATENCY_P99, endpoint)] = summary.endpoint_quantiles[endpoint][1]
             if endpoint == LOGIN:
                 values[(SLOMetric.LOGIN_SUCCESS_RATE, endpoint)] = 1 - failures / requests
     return SecondStats(summary.t, values)
@@ -68,8 +109,10 @@ class LivePart:
         faults: list[ScheduledFault],
         runner: LoadRunner,
         hooks: run_hooks.RunHooks,
+        metrics: LiveMetrics | None = None,
     ) -> None:
         self.scenario = scenario
+        self.metrics = metrics  # --metrics-port: the run's own series, fed each second
         self.run_dir = run_dir
         self.platform = platform
         self.faults = faults
@@ -77,9 +120,9 @@ class LivePart:
         self.hooks = hooks
         self.stops = StopConditions(scenario.stop_conditions)
         self.steady = SteadyWindow()  # the faults' steady-state gates read it
-        for entry in faults:
-            if entry.fault.spec.steady_state is not None:
-                entry.steady = self.steady.gate(entry.fault.spec.steady_state, scenario.slos)
+        for entry in faults:  # a fault's own gate, else the scenario's default
+            if (gate := scenario.steady_state_for(entry.fault.spec)) is not None:
+                entry.steady = self.steady.gate(gate, scenario.slos)
         self.journal: Journal | None = None
         self.chaos: ChaosRun | None = None
         self.recorder: PlatformRecorder | None = None
@@ -110,6 +153,8 @@ class LivePart:
     def on_incident(self, incident: GeneratorIncident) -> None:
         """A fault of the toolkit: journal it, say it; a hole in the data does not stop."""
         self.incidents.append(incident)
+        if self.metrics is not None:
+            self.metrics.incident(incident)
         if incident.kind in (IncidentKind.DISK_FULL, IncidentKind.WRITE_FAILED):
             rundir.release_space(self.run_dir, "journal")  # room to say what happened
         if self.journal is not None:
@@ -147,6 +192,10 @@ class LivePart:
         self.started_at = started.started_at
         t0 = time.monotonic() - (time.time() - started.started_at)
         self.journal = Journal(self.run_dir / JOURNAL, started=t0)
+        sinks: list[EventSink] = [self.record, self.hooks.fault_event.fire]
+        if self.metrics is not None:
+            self.metrics.run_named(self.run_dir.name)
+            sinks.append(self.metrics.fault_event)
         self.record(
             RunStarted(
                 **self.journal.stamp(),
@@ -157,7 +206,7 @@ class LivePart:
         scheduler = Scheduler(
             self.faults,
             clock=MonotonicClock(t0),
-            sinks=[self.record, self.hooks.fault_event.fire],
+            sinks=sinks,
             run_end_t=self.scenario.planned_duration_s,
         )
         self.chaos = ChaosRun(scheduler, handle_signals=False).__enter__()
@@ -166,6 +215,7 @@ class LivePart:
             self.platform.scrape_targets(),
             self.platform.watched_processes(),
             started_at=started.started_at,
+            feed=feed_for(self.scenario, self.hooks.progress.fire),
         ).start()
         self.hooks.run_started.fire(
             run_hooks.RunStarted(
@@ -187,8 +237,15 @@ class LivePart:
             t = time.time() - (self.started_at or time.time())  # now, not the second judged
             self.on_incident(GeneratorIncident(t, IncidentKind.TOXIPROXY_LOST, "toxiproxy", lost))
             self.abort(lost)
-        stats = second_stats(summary)
+        signals = signal_values(
+            [*self.scenario.stop_conditions, *self.scenario.slos],
+            self.recorder.latest() if self.recorder is not None else None,
+            summary.t,
+        )
+        stats = second_stats(summary, signals)
         self.steady.feed(stats)
+        if self.metrics is not None:
+            self.metrics.second(summary, stats)
         reason = self.stops.feed(stats)
         if reason is not None:
             self.abort(reason)
@@ -213,6 +270,8 @@ class LivePart:
         finally:
             if self.recorder is not None:
                 self.recorder.stop()
+                for line in self.recorder.feed.summary() if self.recorder.feed else []:
+                    self.hooks.progress.fire(line)
                 self.recorder = None
             if self.journal is not None:
                 self.record(RunEnded(**self.journal.stamp(), status=status))

@@ -12,9 +12,11 @@ from urllib.parse import urlsplit
 from pydantic import ValidationError
 
 from spikekit.errors import ConfigError
+from spikekit.run.live_metrics_server import check_bind
 from spikekit.scenarios import Scenario, load_scenario
 from spikekit.scenarios.journeys import with_locustfile
 from spikekit.scenarios.target import PlatformTarget, Profile, UrlTarget
+from spikekit.scenarios.telemetry import Telemetry
 from spikekit.telemetry.recorder import ScrapeTarget
 
 SERVICE_NAME = re.compile(r"[a-z][a-z0-9_-]*")
@@ -42,6 +44,9 @@ class RunOptions:
     scrape: tuple[str, ...] = ()
     #: a locustfile of the user's own (instead of the scenario's players), relative to cwd
     locustfile: Path | None = None
+    #: serve the run's own metrics on this port (docs/live-metrics.md); None: not served
+    metrics_port: int | None = None
+    metrics_bind: str = "127.0.0.1"  # another than loopback needs --allow-target ADDR
 
     def resolve(self) -> Scenario:
         """The scenario with the command line's overrides applied.
@@ -58,7 +63,10 @@ class RunOptions:
             raise ConfigError(self._override_message(error)) from None
         if self.target_url is not None:
             try:
-                target: PlatformTarget | UrlTarget = UrlTarget(url=self.target_url)
+                url = UrlTarget(url=self.target_url).url
+                target: PlatformTarget | UrlTarget = UrlTarget(url=url)
+                if isinstance(scenario.target, UrlTarget):  # keep its ledger: only the URL moves
+                    target = scenario.target.model_copy(update={"url": url})
             except ValidationError as error:
                 reason = "; ".join(str(e["msg"]) for e in error.errors())
                 raise ConfigError(f"--target {self.target_url}: {reason}") from None
@@ -77,12 +85,36 @@ class RunOptions:
                 "--scrape: only for a platform of your own (--target URL); the bundled "
                 "platform's services are recorded already"
             )
+        telemetry = scenario.telemetry
+        if (
+            telemetry is not None
+            and not telemetry.empty
+            and isinstance(scenario.target, PlatformTarget)
+        ):
+            raise ConfigError(
+                f"{self.scenario}: telemetry: only for a platform of your own (target: "
+                "{url: ...} or --target URL); the bundled platform's services are recorded "
+                "already"
+            )
         self.scrape_targets()  # each one checked
+        self.check_metrics()
         return scenario
 
-    def scrape_targets(self) -> list[ScrapeTarget]:
-        """The ``--scrape SERVICE=URL`` values; a service named twice gets instances
-        ``SERVICE-1``, ``SERVICE-2`` as the bundled platform names its replicas."""
+    def check_metrics(self) -> None:
+        """``--metrics-bind`` only with ``--metrics-port``, and loopback unless allowed."""
+        if self.metrics_port is None:
+            if self.metrics_bind != "127.0.0.1":
+                raise ConfigError(
+                    f"--metrics-bind {self.metrics_bind}: expected --metrics-port PORT with it "
+                    "(the address the run's metrics are served on)"
+                )
+            return
+        check_bind(self.metrics_bind, self.allow_targets)
+
+    def scrape_targets(self, telemetry: Telemetry | None = None) -> list[ScrapeTarget]:
+        """The ``--scrape SERVICE=URL`` values, then the scenario's ``telemetry.scrape``;
+        a service named twice gets instances ``SERVICE-1``, ``SERVICE-2`` as the bundled
+        platform names its replicas."""
         pairs: list[tuple[str, str]] = []
         for value in self.scrape:
             name, _, url = value.partition("=")
@@ -95,6 +127,7 @@ class RunOptions:
             if not parts.hostname:
                 raise ConfigError(f"--scrape {value}: the URL has no host")
             pairs.append((name, url.rstrip("/")))
+        pairs += [(s.service, s.url) for s in (telemetry.scrape if telemetry else [])]
         counts = Counter(name for name, _ in pairs)
         seen: Counter[str] = Counter()
         targets = []

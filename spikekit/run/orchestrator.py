@@ -5,6 +5,10 @@
                                                              └─ stop conditions
                ◀─ report ◀─ audit + ledger ◀─ faults reverted ◀─ load ends / stops
 
+With ``--metrics-port`` the live part also feeds the run's own series
+(:mod:`spikekit.run.live_metrics`), served from before the run directory exists until every
+output is written (:mod:`spikekit.run.live_metrics_server`; docs/live-metrics.md).
+
 Ctrl-C or SIGTERM once: an orderly stop (faults reverted, load files written, audit run,
 report of an aborted run). Twice: stop now; faults are still reverted on the way out.
 
@@ -41,10 +45,13 @@ from spikekit.run import rundir
 from spikekit.run.hooks import RunHooks, RunOutcome
 from spikekit.run.ledger_source import check_ledger
 from spikekit.run.live import LivePart
+from spikekit.run.live_metrics import LiveMetrics
+from spikekit.run.live_metrics_server import MetricsServer
 from spikekit.run.machine_fit import check_this_machine
 from spikekit.run.options import RunOptions
 from spikekit.run.plan_record import record_plan
 from spikekit.run.platform import Platform, platform_for
+from spikekit.run.telemetry_check import check_telemetry
 from spikekit.rundir.layout import JOURNAL, LIVE, META
 from spikekit.rundir.tables import recover_from_live
 from spikekit.scenarios import Scenario
@@ -86,6 +93,20 @@ class SpikeRun:
                 signal.signal(sig, old)
 
     def execute(self) -> RunOutcome:
+        """The run; with ``--metrics-port`` its metrics are served from before anything
+        starts (a port in use: exit 2) until every output is written, then the port is
+        closed on every way out."""
+        if self.options.metrics_port is None:
+            return self._execute(None)
+        metrics = LiveMetrics(self.scenario)
+        server = MetricsServer(
+            metrics.registry, self.options.metrics_bind, self.options.metrics_port
+        )
+        with server:  # bound here, closed on every way out
+            self._say(f"live metrics: {server.url}")
+            return self._execute(metrics)
+
+    def _execute(self, metrics: LiveMetrics | None) -> RunOutcome:
         scenario, options = self.scenario, self.options
         guard = TargetGuard(options.allow_targets)
         if isinstance(scenario.target, UrlTarget):
@@ -93,6 +114,7 @@ class SpikeRun:
             if scenario.target.ledger is not None:  # refused before anything starts
                 source = check_ledger(scenario.target.ledger, options.scenario, guard)
                 self._say(f"wallet audit: the ledger will be read from {source}")
+            check_telemetry(scenario, options, guard, self._say)  # hosts guarded, PromQL run
         have = available_for(scenario, toxiproxy_url=options.toxiproxy_url)
         refuse_unresolved(resolve_faults(scenario, have))  # exit 2 before anything starts
         run_dir = rundir.create(options.out, scenario)
@@ -117,7 +139,7 @@ class SpikeRun:
                 master_port=options.master_port,
             )
             runner = LoadRunner(scenario, pf.base_url, run_dir, load_options)
-            self.live = LivePart(scenario, run_dir, pf, faults, runner, self.hooks)
+            self.live = LivePart(scenario, run_dir, pf, faults, runner, self.hooks, metrics)
             status = "aborted"
             try:
                 runner.start()
@@ -126,6 +148,8 @@ class SpikeRun:
                 status = "completed" if result.status is LoadStatus.COMPLETED else "aborted"
             finally:
                 self.live.close(status)
+                if metrics is not None:
+                    metrics.ended()
             self._finish(pf, run_dir)
         return self._conclude(run_dir, started_wall, result)
 

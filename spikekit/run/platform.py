@@ -17,15 +17,17 @@ from spikekit.guard import TargetGuard
 from spikekit.reference_platform.audit import audit_sync
 from spikekit.reference_platform.control_api import StackControl
 from spikekit.reference_platform.ledger_export import ledger_table, payments_table
+from spikekit.reference_platform.quiet import QuietWatch, activity
 from spikekit.reference_platform.spec import Profile as StackProfile
 from spikekit.reference_platform.spec import StackSpec, default_stack
 from spikekit.reference_platform.supervisor import ProcessEvent, Stack
-from spikekit.run.ledger_source import LedgerError, describe, read_ledger
+from spikekit.run.ledger_source import LedgerError, describe, read_ledger, split_declined
 from spikekit.run.options import RunOptions
 from spikekit.rundir.frames import write_audit, write_ledger, write_payments
 from spikekit.rundir.layout import PLATFORM_DIR
 from spikekit.scenarios import Scenario
 from spikekit.scenarios.target import PlatformTarget, UrlTarget
+from spikekit.scenarios.telemetry import Telemetry
 from spikekit.telemetry.recorder import ScrapeTarget, WatchedProcess
 
 Say = Callable[[str], None]
@@ -35,8 +37,15 @@ class ExternalPlatform:
     """A platform of the user's own: load, the faults it offers, and an audit of its
     ledger when ``target.ledger`` says how to read it (docs/ledger-export.md)."""
 
-    def __init__(self, target: UrlTarget, options: RunOptions, say: Say = print) -> None:
+    def __init__(
+        self,
+        target: UrlTarget,
+        options: RunOptions,
+        say: Say = print,
+        telemetry: Telemetry | None = None,
+    ) -> None:
         self.base_url = target.url.rstrip("/")
+        self.telemetry = telemetry
         self.ledger = target.ledger
         self.options = options
         self.say = say
@@ -53,8 +62,9 @@ class ExternalPlatform:
         return ChaosContext(guard=guard, toxiproxy_url=self.options.toxiproxy_url)
 
     def scrape_targets(self) -> list[ScrapeTarget]:
-        """What ``--scrape SERVICE=URL`` named (checked when the options were resolved)."""
-        return self.options.scrape_targets()
+        """What ``--scrape SERVICE=URL`` and ``telemetry.scrape`` name (checked when the
+        options were resolved)."""
+        return self.options.scrape_targets(self.telemetry)
 
     def watched_processes(self) -> list[WatchedProcess]:
         return []
@@ -82,8 +92,12 @@ class ExternalPlatform:
         except LedgerError as error:
             self.say(f"wallet audit: not taken, the ledger could not be read: {error}")
             return
-        write_ledger(run_dir, table)
-        self.say(f"wallet audit: {table.num_rows:,} ledger entries from {where}")
+        ledger, declined = split_declined(table)
+        write_ledger(run_dir, ledger)
+        if declined is not None:  # accepted, then declined: the audit excuses them
+            write_payments(run_dir, declined)
+        also = f" and {declined.num_rows:,} declined payments" if declined is not None else ""
+        self.say(f"wallet audit: {ledger.num_rows:,} ledger entries{also} from {where}")
 
 
 def stack_spec(scenario: Scenario, options: RunOptions) -> StackSpec:
@@ -191,12 +205,17 @@ class BundledPlatform:
         """Let queues drain, then export the ledger and audit it."""
         if self.stack.postgres is None:
             return
-        self.say(f"letting queues drain for {self.options.drain_s:g} s ...")
-        deadline = time.monotonic() + self.options.drain_s
-        while time.monotonic() < deadline:
-            self.tick()
-            time.sleep(0.1)
         dsn = self.stack.postgres.dsn
+        redis_url = self.stack.redis.url if self.stack.redis is not None else None
+        self.say(f"letting queues drain (up to {self.options.drain_s:g} s) ...")
+        started = time.monotonic()
+        watch = QuietWatch()
+        while (waited := time.monotonic() - started) < self.options.drain_s:
+            self.tick()
+            if redis_url is not None and watch.quiet(activity(dsn, redis_url)):
+                self.say(f"queues drained in {waited:.1f} s")
+                break
+            time.sleep(0.2)
         ledger = ledger_table(dsn)
         write_ledger(run_dir, ledger)
         entries = ledger.num_rows
@@ -216,4 +235,4 @@ def platform_for(
 ) -> Platform:
     if isinstance(scenario.target, PlatformTarget):
         return BundledPlatform(scenario, run_dir, options, say)
-    return ExternalPlatform(scenario.target, options, say)
+    return ExternalPlatform(scenario.target, options, say, scenario.telemetry)

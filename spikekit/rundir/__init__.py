@@ -16,6 +16,8 @@ of how it was made::
     ├── players.parquet               tables            load master (end)   rows_from_seconds(live)
     ├── generator.parquet             tables            load master (end)   rows_from_seconds(live)
     ├── histograms.json               tables            load master (end)   (lost)
+    ├── latency_histograms.parquet    second_histograms load master (end)   read from the parts
+    ├── latency_histograms.parts/     second_histograms load master (10 s)
     ├── platform_metrics.parquet      metrics           telemetry (end)     recover_from_parts,
     ├── platform_metrics.parts/       metrics           telemetry (10 s)      set_aside_unclosed
     ├── acked_transactions.jsonl      acks              runner (merge)      recover_merged
@@ -37,7 +39,8 @@ of how it was made::
 Modules: :mod:`.layout` (names, :data:`~.layout.FORMAT_VERSION`, :data:`~.layout.ARTIFACTS`),
 :mod:`.jsonl` (the one torn-line rule of every JSON-lines file), :mod:`.files` (atomic and
 create-only writes), :mod:`.meta`, :mod:`.journal`, :mod:`.live`, :mod:`.tables`,
-:mod:`.metrics`, :mod:`.acks`, :mod:`.frames` (the DataFrame readers of the analysis).
+:mod:`.metrics`, :mod:`.second_histograms`, :mod:`.acks`, :mod:`.frames` (the DataFrame
+readers of the analysis).
 ``spikekit.run.salvage`` coordinates the recoveries; ``docs/run-directory.md`` is checked
 against :data:`~.layout.ARTIFACTS` by ``tests/unit/rundir/test_layout.py``.
 

@@ -23,6 +23,9 @@ TIMESERIES = "timeseries.parquet"
 PLAYERS = "players.parquet"
 HISTOGRAMS = "histograms.json"
 GENERATOR = "generator.parquet"
+# --- the load recorder, every 10 s: per second and endpoint, the HDR latency histograms ---
+LATENCY_HISTOGRAMS = "latency_histograms.parquet"
+LATENCY_HISTOGRAMS_PARTS = "latency_histograms.parts"  # part files (METRICS_PART) until merged
 # --- telemetry, the whole run ------------------------------------------------------------
 PLATFORM_METRICS = "platform_metrics.parquet"
 PLATFORM_METRICS_PARTS = "platform_metrics.parts"  # one closed parquet file per flush
@@ -121,6 +124,8 @@ ARTIFACTS: tuple[Artifact, ...] = (
     Artifact(PLAYERS, "load recorder", required=True),
     Artifact(HISTOGRAMS, "load recorder"),
     Artifact(GENERATOR, "load recorder"),
+    Artifact(LATENCY_HISTOGRAMS, "load recorder"),
+    Artifact(f"{LATENCY_HISTOGRAMS_PARTS}/", "load recorder (until merged)"),
     Artifact(PLATFORM_METRICS, "telemetry"),
     Artifact(f"{PLATFORM_METRICS_PARTS}/", "telemetry (until merged)"),
     Artifact(ACKED, "load personas"),

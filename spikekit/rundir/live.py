@@ -76,6 +76,8 @@ class SecondSummary(_Line):
     max_ms: NanFloat
     generator_cpu_max: NanFloat = math.nan
     endpoints: dict[str, tuple[int, int, NanFloat]] = {}  # name → (requests, failures, p95)
+    #: name → (p50, p99) of the same second; absent ({}) in files written before it
+    endpoint_quantiles: dict[str, tuple[NanFloat, NanFloat]] = {}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SecondSummary:

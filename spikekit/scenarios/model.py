@@ -16,12 +16,15 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from spikekit.errors import SpikekitError
 from spikekit.scenarios.durations import Duration, format_duration
-from spikekit.scenarios.faults import Fault
+from spikekit.scenarios.faults import Fault, FaultBase
+from spikekit.scenarios.faults.steady import SteadyState, effective_gate, unknown_slos
 from spikekit.scenarios.journeys import Players
 from spikekit.scenarios.personas import GameFocus, Impatience, PersonaMix, ThinkTime
+from spikekit.scenarios.signals import PlatformSignal
 from spikekit.scenarios.slo import FLOOR_METRICS, SLO, RecoveryPolicy, SLOMetric
 from spikekit.scenarios.stages import ClosedLoad, LoadModel, OpenLoad
 from spikekit.scenarios.target import PlatformTarget, Population, Target
+from spikekit.scenarios.telemetry import Telemetry, telemetry_problems
 
 #: A path inside a scenario, as pydantic writes it: ``("faults", 2, "at")``.
 FieldPath = tuple[str | int, ...]
@@ -46,8 +49,9 @@ def dotted(path: FieldPath) -> str:
     return text.lstrip(".")
 
 
-class StopCondition(BaseModel):
-    """End the run early when ``metric`` stays past ``threshold`` for ``sustained``."""
+class StopCondition(PlatformSignal):
+    """End the run early when ``metric`` stays past ``threshold`` for ``sustained``
+    (``metric: query``: a recorded series, :class:`PlatformSignal`)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -60,7 +64,7 @@ class StopCondition(BaseModel):
 
     @property
     def is_floor(self) -> bool:
-        return self.metric in FLOOR_METRICS
+        return self.metric in FLOOR_METRICS or self.floor
 
 
 class Scenario(BaseModel):
@@ -88,6 +92,10 @@ class Scenario(BaseModel):
         default_factory=RecoveryPolicy, description="When a breached SLO counts as recovered."
     )
     faults: list[Fault] = Field(default_factory=list, description="The fault schedule.")
+    steady_state: SteadyState | None = Field(
+        default=None,
+        description="The gate of every fault without its own (a fault opts out: none).",
+    )
     stop_conditions: list[StopCondition] = Field(
         default_factory=list, description="End the run early when the platform is past saving."
     )
@@ -98,6 +106,9 @@ class Scenario(BaseModel):
         default=1.0, gt=0, le=100, description="Multiplies stage durations and fault times."
     )
     seed: int = Field(default=0, ge=0, description="Random seed of players' choices.")
+    telemetry: Telemetry | None = Field(
+        default=None, description="A platform of your own: /metrics to scrape, PromQL queries."
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -106,6 +117,8 @@ class Scenario(BaseModel):
             *self._endpoint_problems(),
             *self._load_problems(),
             *self._think_problems(),
+            *self._steady_problems(),
+            *telemetry_problems(self),
         ]
         if problems:
             raise ConsistencyError(problems)
@@ -191,7 +204,19 @@ class Scenario(BaseModel):
             ]
         return []
 
+    def _steady_problems(self) -> list[tuple[FieldPath, str]]:
+        """The default gate's SLO names (a fault's own are checked with its resolution)."""
+        unknown = unknown_slos(self.steady_state, (slo.name for slo in self.slos))
+        known = ", ".join(repr(slo.name) for slo in self.slos) or "none"
+        return [
+            (("steady_state", "slos"), f"one of the SLO names {known}, got {n!r}") for n in unknown
+        ]
+
     # --- derived figures -------------------------------------------------------------------
+
+    def steady_state_for(self, fault: FaultBase) -> SteadyState | None:
+        """The gate ``fault`` runs under: its own, none (opted out), else the default."""
+        return effective_gate(fault.steady_state, self.steady_state)
 
     @property
     def duration_s(self) -> float:

@@ -4,6 +4,9 @@ Most SLOs are judged every second over a rolling window. ``unsettled_rounds`` is
 once, at the end of the run (:data:`END_OF_RUN_METRICS`). SLOs of
 :data:`TELEMETRY_METRICS` read the platform's metrics; on a platform of your own,
 ``series`` names the recorded series that stands for the metric (:class:`TelemetrySeries`).
+``query`` judges any recorded series (a PromQL query's, a scraped metric's): ``series``
+names it, or ``query`` is the PromQL itself (:mod:`spikekit.scenarios.telemetry`), and
+``floor: true`` breaches it below the threshold instead of above.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from pydantic import (
     model_validator,
 )
 
+from spikekit.scenarios.telemetry import PROMETHEUS_SERVICE, check_promql, query_series_name
+
 
 class SLOMetric(StrEnum):
     """What an SLO measures, and the unit of its threshold."""
@@ -36,6 +41,7 @@ class SLOMetric(StrEnum):
     LAUNCH_SUCCESS_RATE = "launch_success_rate"  # fraction of game launches that worked (a floor)
     ROUND_ROLLBACK_RATE = "round_rollback_rate"  # rollbacks per bet the wallet applied, 0..1
     UNSETTLED_ROUNDS = "unsettled_rounds"  # rounds with a bet, no win, not rolled back: at the end
+    QUERY = "query"  # any recorded series (``series``, or ``query``: PromQL), its own unit
 
 
 #: Metrics whose threshold is a floor (breached when the value falls below it).
@@ -56,6 +62,7 @@ TELEMETRY_METRICS = frozenset(
         SLOMetric.LAUNCH_SUCCESS_RATE,
         SLOMetric.ROUND_ROLLBACK_RATE,
         SLOMetric.UNSETTLED_ROUNDS,
+        SLOMetric.QUERY,
     }
 )
 
@@ -173,6 +180,35 @@ class SLO(BaseModel):
         default=None,
         description="A series of your platform's telemetry standing for the metric.",
     )
+    query: str | None = Field(
+        default=None,
+        description="metric query: a PromQL expression, evaluated each second as a query of "
+        "telemetry.prometheus (its series: slo_<name>).",
+    )
+    floor: bool = Field(
+        default=False, description="metric query: breached below the threshold, not above."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _query_series(cls, data: Any) -> Any:
+        """``query: PROMQL`` reads the series the run records it under."""
+        if isinstance(data, dict) and data.get("metric") == "query" and not data.get("series"):
+            name = data.get("name")
+            if isinstance(name, str) and isinstance(data.get("query"), str):
+                metric = query_series_name("slo", name)
+                data = {**data, "series": {"metric": metric, "service": PROMETHEUS_SERVICE}}
+        return data
+
+    @field_validator("query")
+    @classmethod
+    def _promql(cls, query: str | None) -> str | None:
+        return None if query is None else check_promql(query)
+
+    @model_validator(mode="after")
+    def _query_fits(self) -> SLO:
+        check_signal(self.metric, self.series, self.query, self.floor, "slo", self.name)
+        return self
 
     @field_validator("series")
     @classmethod
@@ -190,12 +226,55 @@ class SLO(BaseModel):
 
     @property
     def is_floor(self) -> bool:
-        return self.metric in FLOOR_METRICS
+        return self.metric in FLOOR_METRICS or self.floor
+
+    @property
+    def signal(self) -> str | None:
+        """``metric: query``: how the live run names its series (:func:`series_signal`)."""
+        if self.metric is not SLOMetric.QUERY or self.series is None:
+            return None
+        return series_signal(self.series)
 
     @property
     def at_end(self) -> bool:
         """Judged once, at the end of the run (:data:`END_OF_RUN_METRICS`)."""
         return self.metric in END_OF_RUN_METRICS
+
+
+def series_signal(ref: SeriesRef) -> str:
+    """A series as the live run names it: ``service/metric`` (``*`` for any service), then
+    ``{label=a|b,...}`` when it names labels."""
+    labels = ",".join(f"{k}={'|'.join(v)}" for k, v in sorted(ref.labels.items()))
+    name = f"{ref.service or '*'}/{ref.metric}"
+    return f"{name}{{{labels}}}" if labels else name
+
+
+def check_signal(
+    metric: SLOMetric,
+    series: SeriesRef | None,
+    query: str | None,
+    floor: bool,
+    kind: str,
+    name: str,
+) -> None:
+    """The rules of ``metric: query`` shared by SLOs and stop conditions (``kind`` ``slo``
+    or ``stop``; ``name`` what the derived series name is made of)."""
+    if metric is SLOMetric.QUERY:
+        if series is None:
+            raise ValueError(
+                "metric query: a series: {metric: NAME, service: ..., labels: ...} of the "
+                "recorded telemetry, or query: PROMQL"
+            )
+        derived = query_series_name(kind, name)
+        if query is not None and (series.metric, series.service) != (derived, PROMETHEUS_SERVICE):
+            raise ValueError(
+                f"query: or series:, not both (query: is recorded as series {derived!r})"
+            )
+        return
+    if query is not None:
+        raise ValueError(f"query: only with metric: query, not {metric.value}")
+    if floor:
+        raise ValueError(f"floor: only with metric: query ({metric.value} has its own direction)")
 
 
 class RecoveryPolicy(BaseModel):

@@ -94,9 +94,22 @@ faults:
     rate: 0.5
     status_codes: [502, 503]
     note: the busiest provider fails half its requests at the peak
+    # steady_state: none          # this fault on time, whatever the default below
+
+# Every fault without a steady_state of its own goes on only while the platform is within
+# these SLOs (names above), waiting up to `within`, else it is skipped ("not injected").
+steady_state:
+  slos: [error rate]
+  within: 30s
 
 stop_conditions:
   - {{metric: error_rate, threshold: 0.5, sustained: 60s}}
+
+# A platform of your own only (target: {{url: ...}}): its /metrics and PromQL against its
+# Prometheus, each second, e.g. {{scrape: [{{service: api, url: http://127.0.0.1:8080}}],
+# prometheus: {{url: http://127.0.0.1:9090, queries: {{NAME: PROMQL}}}}}}; then SLOs and stop
+# conditions of metric: query judge any series (docs/telemetry.md).
+telemetry: null
 
 scale: 1.0                        # multiplies players and arrival rates (--scale)
 duration_scale: 1.0               # multiplies stage durations and fault times

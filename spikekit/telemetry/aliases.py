@@ -2,7 +2,9 @@
 
 Services name their metrics after themselves (``wallet_db_pool_in_use``); the
 analysis wants one name across services (``db_pool_in_use{pool=wallet}``).
-Each rule maps a service metric to the analysis name and relabels it.
+Each rule maps a service metric to the analysis name and relabels it. The names any
+Prometheus-instrumented platform exposes (process CPU, pools, queue depths, HTTP 5xx)
+are :mod:`.common_names`' and apply to every target.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from spikekit.telemetry.common_names import common_aliases
 from spikekit.telemetry.prometheus import LabelKey
 
 
@@ -92,3 +95,4 @@ def aliases_for(
     for suffix, target in _SUFFIX_ALIASES.items():
         if metric.endswith(suffix) and metric != target:
             yield target, _pool(service, key), value
+    yield from common_aliases(metric, key, value)

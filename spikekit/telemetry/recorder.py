@@ -10,6 +10,9 @@ A target that does not answer in time gets ``up = 0`` for that second. Of HAProx
 exporter only the series :mod:`.selection` names are kept as raw rows. A part that cannot
 be written (disk full) keeps its rows in memory for the next flush; :attr:`write_error`
 says what failed, and :meth:`stop` never raises for it (the parts written so far stay).
+With a :class:`~spikekit.telemetry.promql.PromqlFeed` the scenario's PromQL queries are
+evaluated in the same second on the same thread pool, their rows in the same file;
+:meth:`latest` is the last second taken (:mod:`.latest`), for the live stop conditions.
 """
 
 from __future__ import annotations
@@ -29,8 +32,11 @@ import pyarrow as pa
 from spikekit.processes import ProcessRef
 from spikekit.rundir.layout import PLATFORM_METRICS, TMP, with_suffix
 from spikekit.rundir.metrics import METRICS_SCHEMA, merge_parts, metrics_path, parts_dir, write_part
+from spikekit.scenarios.telemetry import NamedQuery
 from spikekit.telemetry.aliases import aliases_for
+from spikekit.telemetry.latest import LatestSecond, tick_rows
 from spikekit.telemetry.prometheus import LabelKey, Snapshot, label_text, parse, per_second
+from spikekit.telemetry.promql import Outcome, PromqlFeed
 from spikekit.telemetry.selection import keep
 
 SCHEMA = METRICS_SCHEMA
@@ -78,6 +84,7 @@ class PlatformRecorder:
         interval_s: float = 1.0,
         timeout_s: float = 0.8,
         flush_every_s: int = 10,
+        feed: PromqlFeed | None = None,
     ) -> None:
         self.path = metrics_path(run_dir)
         self.parts = parts_dir(run_dir)
@@ -87,6 +94,10 @@ class PlatformRecorder:
         self.interval_s = interval_s
         self.timeout_s = timeout_s
         self.flush_every_s = flush_every_s
+        self.feed = feed
+        self._tick: list[tuple[str, str, LabelKey, float]] = []
+        self._latest: LatestSecond | None = None
+        self._latest_lock = threading.Lock()
         self._previous: dict[ScrapeTarget, tuple[float, Snapshot]] = {}
         self._psutil: dict[ProcessRef, psutil.Process] = {}
         self._children: dict[ProcessRef, dict[int, psutil.Process]] = {}
@@ -137,19 +148,33 @@ class PlatformRecorder:
 
     # -- the loop --------------------------------------------------------------------
 
+    def latest(self) -> LatestSecond | None:
+        """The rows of the last second taken (None before the first); thread-safe."""
+        with self._latest_lock:
+            return self._latest
+
     def _loop(self) -> None:
+        queries = self.feed.queries if self.feed is not None else []
+        workers = min(16, max(1, len(self.targets) + len(queries)))
         with (
             httpx.Client(timeout=self.timeout_s) as client,
-            ThreadPoolExecutor(max_workers=min(16, max(1, len(self.targets)))) as pool,
+            ThreadPoolExecutor(max_workers=workers) as pool,
         ):
             next_tick = time.monotonic()
             last_flush = time.monotonic()
             while not self._stop.is_set():
-                t = int(time.time() - self.started_at)
+                now = time.time()
+                t = int(now - self.started_at)
+                asked = [pool.submit(self._ask, client, query, now) for query in queries]
                 scrapes = list(pool.map(lambda target: self._scrape(client, target), self.targets))
                 for target, (when, text) in zip(self.targets, scrapes, strict=True):
                     self._record_scrape(t, target, when, text)
+                for future in asked:
+                    self._record_query(t, future.result())
                 self._record_processes(t)
+                with self._latest_lock:
+                    self._latest = LatestSecond(t, tick_rows(self._tick))
+                self._tick = []
                 self.seconds_recorded += 1
                 if time.monotonic() - last_flush >= self.flush_every_s:
                     self._flush()
@@ -164,8 +189,28 @@ class PlatformRecorder:
         except httpx.HTTPError:
             return time.monotonic(), None
 
+    def _ask(self, client: httpx.Client, query: NamedQuery, at: float) -> Outcome:
+        assert self.feed is not None
+        return self.feed.evaluate(client, query, at)
+
     def _add(self, t: int, service: str, metric: str, key: LabelKey, value: float) -> None:
         self._rows.append((t, service, metric, label_text(key), float(value)))
+        self._tick.append((service, metric, key, float(value)))
+
+    def _record_query(self, t: int, outcome: Outcome) -> None:
+        """A query's samples as rows of its name (and their analysis aliases, as a
+        scraped metric of that name would have)."""
+        query = outcome.query
+        metric, by = query.name, query.service_label
+        for labels, value in outcome.samples:
+            service, key = query.service, labels
+            if by is not None:
+                found = dict(labels).get(by)
+                service = found[:100] if found else service
+                key = tuple(pair for pair in labels if pair[0] != by)
+            self._add(t, service, metric, key, value)
+            for alias, alias_key, alias_value in aliases_for(service, metric, key, value):
+                self._add(t, service, alias, alias_key, alias_value)
 
     def _record_scrape(self, t: int, target: ScrapeTarget, when: float, text: str | None) -> None:
         instance: LabelKey = (("instance", target.instance),) if target.instance else ()

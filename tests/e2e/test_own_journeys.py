@@ -18,16 +18,18 @@ import sys
 import time
 import urllib.request
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
 import yaml
 
 from spikekit.ports import free_port
-from spikekit.rundir.layout import ACKED, SUMMARY, TIMESERIES
+from spikekit.rundir.journal import FaultInjected, FaultSkipped, FaultWaiting, read_journal
+from spikekit.rundir.layout import ACKED, JOURNAL, SUMMARY, TIMESERIES
 from spikekit.toxiproxy.client import ToxiproxyClient
 from spikekit.toxiproxy.server import ToxiproxyServer, find_toxiproxy_server
 from tests.conftest import require_toxiproxy
@@ -104,9 +106,14 @@ def lucky(tmp_path: Path) -> Iterator[Lucky]:
         log.close()
 
 
-def _scenario(lucky: Lucky, example: str) -> Path:
-    """The example scenario against this test's server, ledger and (absolute) locustfile."""
+def _scenario(
+    lucky: Lucky, example: str, change: Callable[[dict[str, Any]], None] | None = None
+) -> Path:
+    """The example scenario against this test's server, ledger and (absolute) locustfile,
+    with ``change`` applied to its data."""
     data = yaml.safe_load((EXAMPLE / example).read_text())
+    if change is not None:
+        change(data)
     data["target"]["url"] = lucky.url
     data["target"]["ledger"]["file"] = str(lucky.ledger)
     if "locustfile" in data.get("players", {}):
@@ -140,7 +147,7 @@ def _run(lucky: Lucky, scenario: Path) -> Path:
     return run_dir
 
 
-def _check_run(lucky: Lucky, run_dir: Path) -> dict[str, object]:
+def _check_run(lucky: Lucky, run_dir: Path) -> dict[str, Any]:
     summary = json.loads((run_dir / SUMMARY).read_text())
     # the report's requests per endpoint: the players' own names, the server's own counts
     frame = pd.read_parquet(run_dir / TIMESERIES)
@@ -191,8 +198,63 @@ def test_a_locustfile_plays_the_example_api_under_a_network_fault(lucky: Lucky) 
     assert summary["audit"]["status"] == "passed" and checks["acked_applied"] == "passed", checks
 
 
+#: An SLO no platform meets (a latency is at least 1 µs), on the logins only: the players
+#: log in during the ramp (0-3 s) and not again, so with a 1 s window it is breached in
+#: those seconds alone, before slow-api (at 5 s) is judged.
+NEVER_MET = "login p95 (never met)"
+
+
+def _a_default_gate_never_steady(data: dict[str, Any]) -> None:
+    """A scenario-wide gate on :data:`NEVER_MET`; slow-api opts out of it (``none``), and a
+    second fault at 2.5 s, under the default, waits 2 s and must be skipped."""
+    data["slos"].append(
+        {"name": NEVER_MET, "metric": "latency_p95", "endpoint": "POST /v2/sessions",
+         "threshold": 0, "window_s": 1}
+    )  # fmt: skip
+    data["steady_state"] = {"slos": [NEVER_MET], "within": "2s"}
+    data["faults"][0]["steady_state"] = "none"
+    data["faults"].append(
+        {"type": "network.latency", "id": "never-steady", "at": "2.5s", "duration": "2s",
+         "link": "lucky-api", "latency_ms": 3000}
+    )  # fmt: skip
+
+
+def _check_never_steady(lucky: Lucky, run_dir: Path, summary: dict[str, Any]) -> None:
+    events = read_journal(run_dir / JOURNAL)
+    waiting = [e for e in events if isinstance(e, FaultWaiting)]
+    skipped = [e for e in events if isinstance(e, FaultSkipped)]
+    assert [e.fault_id for e in waiting] == [e.fault_id for e in skipped] == ["never-steady"]
+    assert waiting[0].within_s == 2.0 and waiting[0].planned_t == 2.5
+    assert skipped[0].reason == "platform not steady"
+    assert 2.0 <= skipped[0].waited_s < 2.5 and skipped[0].t < 5.0  # before slow-api
+    [breach] = skipped[0].breaches
+    assert breach.startswith(f"{NEVER_MET}: ") and breach.endswith(" > 0"), breach
+    # nothing of it went on: no inject (no toxic) in the journal, none left on the proxy
+    injected = [e.fault_id for e in events if isinstance(e, FaultInjected)]
+    assert injected == ["slow-api"], injected  # opted out of the default: on time
+    kinds = {e.event for e in events if getattr(e, "fault_id", None) == "never-steady"}
+    assert kinds <= {"fault_planned", "fault_waiting", "fault_skipped"}, kinds
+    with ToxiproxyClient(lucky.toxiproxy) as client:
+        assert client.get_proxy("lucky-api").toxics == ()
+    # the never-met SLO broke only during the logins, never in slow-api's judgement
+    [slow_api] = summary["faults"]
+    assert NEVER_MET not in slow_api["breached_slos"], slow_api
+    [never_met] = [o for o in summary["slos"] if o["name"] == NEVER_MET]
+    assert never_met["breached_seconds"] == never_met["unexcused_breached_seconds"] > 0
+    [not_injected] = summary["faults_not_injected"]
+    assert not_injected["fault_id"] == "never-steady"
+    assert not_injected["breaches"] == [breach]
+    report = (run_dir / "report.html").read_text()
+    table = report.split('<table id="not-injected">')[1].split("</table>")[0]
+    assert "never-steady" in table and "not injected: platform not steady" in table
+    assert breach.replace(">", "&gt;") in table, table
+
+
 def test_declarative_journeys_play_the_example_api_under_a_network_fault(lucky: Lucky) -> None:
-    run_dir = _run(lucky, _scenario(lucky, "scenario-journeys.yaml"))
+    """Also the steady-state gate in a real run: a scenario-wide default the platform can
+    never meet, one fault skipped by it, and slow-api opted out of it (``none``)."""
+    run_dir = _run(lucky, _scenario(lucky, "scenario-journeys.yaml", _a_default_gate_never_steady))
     summary = _check_run(lucky, run_dir)
     checks = {c["name"]: c["status"] for c in summary["audit"]["checks"]}
     assert summary["audit"]["status"] == "passed" and checks["acked_applied"] == "passed", checks
+    _check_never_steady(lucky, run_dir, summary)

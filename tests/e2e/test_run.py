@@ -201,7 +201,7 @@ def test_a_sigkilled_run_leaves_no_process_and_revert_all_takes_its_fault_off(
 
 def test_a_short_provider_meltdown_is_judged_fault_by_fault(tmp_path: Path) -> None:
     require_toxiproxy()  # its third fault slows a link through Toxiproxy
-    args = ["--scale", "0.0005", "--duration-scale", "0.06", "--out", str(tmp_path)]
+    args = ["--scale", "0.0005", "--duration-scale", "0.045", "--out", str(tmp_path)]
     result = spikekit("run", "provider-meltdown", *args, timeout=600)
     run_dir = only_run_dir(tmp_path)
     summary = json.loads((run_dir / "summary.json").read_text())

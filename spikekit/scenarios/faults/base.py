@@ -8,7 +8,7 @@ from typing import Annotated, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from spikekit.scenarios.durations import Duration, format_duration
-from spikekit.scenarios.faults.steady import SteadyState
+from spikekit.scenarios.faults.steady import FaultSteadyState
 
 
 class FaultFamily(StrEnum):
@@ -44,9 +44,10 @@ class FaultBase(BaseModel):
         description="Name in the journal and report (default: <index>-<type>).",
     )
     note: str = Field(default="", description="Why this fault is here; shown in the report.")
-    steady_state: SteadyState | None = Field(
+    steady_state: FaultSteadyState | None = Field(
         default=None,
-        description="Inject only within these SLOs, waiting up to `within` (none = on time).",
+        description="Inject only within these SLOs, waiting up to `within`; none = on time "
+        "even under the scenario's steady_state (absent: the scenario's).",
     )
 
     def fault_id(self, index: int) -> str:

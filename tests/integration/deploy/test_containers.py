@@ -50,6 +50,7 @@ from spikekit.scenarios.faults import (
     DockerStop,
     FaultBase,
 )
+from tests import image_prebuild
 
 pytestmark = pytest.mark.timeout(900)
 
@@ -127,6 +128,10 @@ class Engine:
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """podman installed, both images built, podman's API served on a socket of our own."""
+    waited, failure = image_prebuild.wait()
+    if failure is not None:
+        pytest.fail(f"the background image build (tests/image_prebuild.py) failed: {failure}")
+    TIMINGS["waited for the background build"] = waited
     TIMINGS["podman"] = make("podman")
     # the dependencies' wheels are collected while debootstrap builds the base image
     TIMINGS["base image and image"] = make("-j2", "image")

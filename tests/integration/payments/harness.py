@@ -175,14 +175,22 @@ def held_by(platform: Platform, consumer: str) -> list[str]:
     return [str(row["message_id"]) for row in rows]
 
 
-async def kill_when_busy(platform: Platform, victim: ServiceInfo, consumer: str) -> int:
-    """SIGKILL the worker once it holds a batch in flight; how many entries it held."""
+async def kill_when_busy(platform: Platform, victim: ServiceInfo, consumer: str) -> list[str]:
+    """SIGKILL the worker once it holds a batch in flight; the entries it held.
+
+    Read at the kill: a resilient survivor may reclaim them soon after (on a slow machine,
+    before the test looks again)."""
     deadline = time.monotonic() + 10
-    while len(held := held_by(platform, consumer)) < 4:
+    while True:
         assert time.monotonic() < deadline, "the worker never took a batch"
+        if len(held_by(platform, consumer)) >= 4:
+            # frozen first, so that it cannot acknowledge its batch between the look and the kill
+            os.kill(victim.pid, signal.SIGSTOP)
+            if len(held := held_by(platform, consumer)) >= 4:
+                os.kill(victim.pid, signal.SIGKILL)
+                return held
+            os.kill(victim.pid, signal.SIGCONT)
         await asyncio.sleep(0.005)
-    os.kill(victim.pid, signal.SIGKILL)
-    return len(held)
 
 
 def stages_of(platform: Platform, ids: list[str]) -> dict[str, str]:

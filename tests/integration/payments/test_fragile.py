@@ -90,9 +90,10 @@ def test_without_reclaim_a_killed_workers_deposits_are_never_applied(fragile: Pl
     stages = stages_of(fragile, ids)
     stuck = {i for i in ids if stages[i] not in ("completed", "failed")}
     counts = ledger_counts(fragile, ids)
+    # some may have reached the wallet before the kill (credited, yet pending for ever),
+    # the others never will: both are what reclaim prevents
     never_applied = [i for i in stuck if i not in counts]
     assert stuck == orphaned  # the failure reclaim prevents: accepted, never finished
-    assert never_applied, "the killed worker's deposits never reached the wallet"
     assert all(stages[i] in ("pending", "authorized") for i in stuck)
     assert all(counts.get(i) == 1 for i in ids if stages[i] == "completed")
     with fragile.payments_client() as client:

@@ -187,16 +187,17 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_applies_nothing_twice(
     ]
     before = balances(platform, who)
 
+    orphaned: list[str] = []
+
     async def submit_and_kill() -> list[httpx.Response]:
         first = await submit_all(platform, "/v1/deposits", bodies[:120])
-        await kill_when_busy(platform, victim, consumer)  # mid-batch
+        orphaned.extend(await kill_when_busy(platform, victim, consumer))  # mid-batch
         rest = await submit_all(platform, "/v1/deposits", bodies[120:])
         return first + rest
 
     answers = asyncio.run(submit_and_kill())
     killed_at = time.monotonic()
     assert [a.status_code for a in answers] == [202] * len(bodies)
-    orphaned = held_by(platform, consumer)
     assert orphaned, "the killed worker held no entries: the test did not kill it mid-batch"
 
     ids = [a.json()["deposit_id"] for a in answers]

@@ -11,6 +11,11 @@ are recomputed with numpy from the raw samples — per second, bucketed as the r
 does (``t = floor(completion time - t0)``), and over the whole run — and must agree with
 the recorded values within 1 % (relative).
 
+The per-second histograms the master keeps (``latency_histograms.parquet``) are checked
+the same way over rolling windows of 5 s and 30 s: a window's histograms added up
+(:mod:`spikekit.analysis.percentiles`, what the latency SLOs use) against the raw samples
+of the window.
+
 The percentile is the nearest rank as HdrHistogram defines it: the sample at rank
 ``max(1, floor(p/100 · n + 0.5))`` of the sorted samples. Seconds with fewer than 20
 samples are not compared: there, p95 and p99 are the largest sample or two, and one
@@ -31,11 +36,15 @@ import numpy.typing as npt
 import pyarrow.parquet as pq
 import pytest
 
+from spikekit.analysis import percentiles as pct
+from spikekit.analysis import series
 from spikekit.load import histograms as hdr
 from spikekit.load.options import LoadOptions
 from spikekit.load.result import LoadResult, LoadStatus
 from spikekit.load.runner import LoadRunner
 from spikekit.reference_platform.supervisor import Stack
+from spikekit.rundir import frames
+from spikekit.rundir.second_histograms import LatencyHistograms, read_latency_histograms
 from spikekit.scenarios import Scenario, load_scenario
 from tests.integration.scenarios.conftest import service_url
 
@@ -44,6 +53,7 @@ WORKERS = 2
 PERCENTILES = (50.0, 95.0, 99.0)
 TOLERANCE = 0.01
 MIN_SAMPLES = 20
+WINDOWS = (5, 30)
 
 
 @dataclass
@@ -55,6 +65,8 @@ class Run:
     latency_ms: npt.NDArray[np.float64]
     service_ms: npt.NDArray[np.float64]
     raw_files: int
+    histograms: LatencyHistograms | None  # latency_histograms.parquet
+    timeseries: Any  # timeseries.parquet as the analysis reads it
 
 
 def read_raw(paths: list[Path], started_at: float) -> tuple[list[int], list[float], list[float]]:
@@ -95,6 +107,8 @@ def run(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Run:
         latency_ms=np.array(latencies, dtype=np.float64),
         service_ms=np.array(services, dtype=np.float64),
         raw_files=sum(p.is_file() for p in paths),
+        histograms=read_latency_histograms(run_dir),
+        timeseries=frames.read_timeseries(run_dir),
     )
 
 
@@ -161,3 +175,47 @@ def test_whole_run_percentiles_agree_with_the_raw_samples_within_1_percent(run: 
         report.append(f"p{p:g} {recorded:.3f} vs {raw:.3f} ms ({difference:.4%})")
         assert difference <= TOLERANCE, report[-1]
     print("\nwhole run: " + "; ".join(report))
+
+
+def test_the_per_second_histograms_hold_every_request_of_each_second(run: Run) -> None:
+    assert run.histograms is not None, "no latency_histograms.parquet"
+    rows = run.histograms.rows("*")
+    per_second = np.bincount(rows.seconds, weights=rows.count)
+    for row in run.rows:
+        held = int(per_second[row["t"]]) if row["t"] < len(per_second) else 0
+        assert held == row["requests"], (row["t"], held, row["requests"])
+
+
+@pytest.mark.parametrize("window", WINDOWS)
+def test_windowed_percentiles_agree_with_the_raw_samples_within_1_percent(
+    run: Run, window: int
+) -> None:
+    assert run.histograms is not None
+    n = max(r["t"] for r in run.rows) + 1
+    merged = pct.rolling(pct.view(run.histograms, "*", 0, n), window, PERCENTILES)
+    # the latency SLOs' own path gives the same numbers
+    slo_p95 = pct.windowed(run.timeseries, run.histograms, "*", "p95_ms", window, 0, n)
+    assert np.array_equal(slo_p95, merged[95.0], equal_nan=True)
+    everything = series.endpoint_rows(run.timeseries, "*")
+    mean_of_p95 = pct.approximate_rolling(everything, "p95_ms", window, 0, n)
+    compared, worst, worst_mean = 0, dict.fromkeys(PERCENTILES, 0.0), 0.0
+    for t in range(n):
+        samples = run.latency_ms[(run.t > t - window) & (run.t <= t)]
+        if len(samples) < MIN_SAMPLES:
+            continue
+        compared += 1
+        for p in PERCENTILES:
+            raw = nearest_rank(samples, p)
+            difference = relative(float(merged[p][t]), raw)
+            worst[p] = max(worst[p], difference)
+            assert difference <= TOLERANCE, (
+                f"{window}-s window ending at {t} ({len(samples)} samples): p{p:g} merged "
+                f"{merged[p][t]:.3f} ms, raw {raw:.3f} ms"
+            )
+        worst_mean = max(worst_mean, relative(float(mean_of_p95[t]), nearest_rank(samples, 95.0)))
+    assert compared >= n / 2, f"only {compared} windows had {MIN_SAMPLES}+ samples"
+    print(
+        f"\n{window}-s windows: {compared} compared; worst relative difference "
+        + ", ".join(f"p{p:g} {worst[p]:.4%}" for p in PERCENTILES)
+        + f"; the mean of per-second p95s was off by up to {worst_mean:.1%}"
+    )

@@ -22,6 +22,7 @@ FILE_NAMES = sorted(
         for name in (
             layout.META, layout.SCENARIO, layout.JOURNAL, layout.TIMESERIES, layout.PLAYERS,
             layout.HISTOGRAMS, layout.GENERATOR, layout.PLATFORM_METRICS,
+            layout.LATENCY_HISTOGRAMS, layout.LATENCY_HISTOGRAMS_PARTS,
             layout.PLATFORM_METRICS_PARTS, layout.ACKED, layout.UNACKED, layout.AUDIT,
             layout.LEDGER, layout.PAYMENTS, layout.LIVE_NAME, layout.MASTER_LOG,
             layout.LOAD_SCENARIO, layout.REPORT, layout.SUMMARY, layout.JUNIT, layout.COMPARE,
