@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -112,11 +111,8 @@ faults:
 """
     )
     out = tmp_path / "runs"
-    started = time.monotonic()
     result = runner.invoke(app, ["run", str(path), "--out", str(out)], env={"COLUMNS": "400"})
-    took = time.monotonic() - started
     assert result.exit_code == 2, result.output
-    assert took < 5.0
     text = " ".join(result.output.split())
     assert "fault 0-provider.latency (provider.latency): this target cannot take it" in text
     assert "provider control API" in text
