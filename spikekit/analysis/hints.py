@@ -2,7 +2,8 @@
 
 Every hint comes from ``run.platform_metrics`` (docs/run-directory.md) and names the
 service (and the replica when there are several), the first second and its phase, how
-long the condition held and how much. One small function per kind:
+long the condition held and how much (what a hint is: :mod:`.hint_model`; the hints of
+a service refusing work: :mod:`.shedding_hints`). One small function per kind:
 
 - shedding: auth refusing logins as ``overloaded`` (503) or by its rate limit (429), the
   gateway's backpressure (503 from its in-flight bound), a studio refusing at the door
@@ -21,25 +22,28 @@ long the condition held and how much. One small function per kind:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
-from enum import StrEnum
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from spikekit.analysis import series as s
-from spikekit.analysis.common_series import (
-    HTTP_5XX,
-    HTTP_FAMILIES,
-    SCRAPED_CPU,
-    scraped_cpu,
-    server_errors,
-)
-from spikekit.analysis.comparison import phase_masks
+from spikekit.analysis.common_series import HTTP_5XX, HTTP_FAMILIES, SCRAPED_CPU, scraped_cpu
+from spikekit.analysis.hint_model import BottleneckHint, HintKind, phases, when, who
 from spikekit.analysis.rundir import RunData
-from spikekit.analysis.sources import Episode, Source, by_source, episode, labels_of, per_instance
+from spikekit.analysis.shedding_hints import SHED_RULES, server_error_hints, shedding_hints
+from spikekit.analysis.sources import Source, by_source, episode, labels_of
 from spikekit.rundir.layout import PLATFORM_METRICS
+
+__all__ = [
+    "BottleneckHint",
+    "HintKind",
+    "bottleneck_hints",
+    "explain_failure",
+    "phases",
+    "process_cpu",
+]
 
 STREAM_RISE_MIN = 1000.0  # messages: a stream that grew less than this is not a hint
 POOL_SATURATED = 0.95
@@ -48,185 +52,9 @@ GENERATOR_OVERLOADED_CPU = 90.0
 GENERATOR_OVERLOADED_MIN_S = 10
 PROCESS_CPU = 90.0  # % of one core
 PROCESS_CPU_MIN_S = 3  # consecutive seconds
-SHED_MIN_PER_S = 1.0  # refusals per second for a second to count as shedding
-SHED_MIN_S = 3  # seconds of shedding
-SERVER_ERRORS_MIN_SHARE = 0.01  # of a service's answers in a second, when they are known
 
 PROCESS_CPU_METRIC = "process_cpu_percent"
 PROCESS_TREE_CPU_METRIC = "process_tree_cpu_percent"  # the process and its children
-
-
-class HintKind(StrEnum):
-    AUTH_OVERLOADED = "auth overloaded"
-    AUTH_RATE_LIMITING = "auth rate limiting"
-    GATEWAY_BACKPRESSURE = "gateway backpressure"
-    SERVER_ERRORS = "service answering 5xx"
-    STUDIO_SHEDDING = "studio shedding"
-    PROCESS_CPU = "process CPU saturated"
-    POSTGRES_SATURATED = "PostgreSQL saturated"
-    REDIS_SATURATED = "Redis saturated"
-    DB_POOL_SATURATED = "DB pool saturated"
-    STREAM_DEPTH_RISING = "stream depth rising"
-    BREAKER_OPEN = "circuit breaker open"
-    GENERATOR_OVERLOADED = "load generator overloaded"
-    UNEXPLAINED = "no platform signal explained the failure"
-
-
-@dataclass(frozen=True)
-class BottleneckHint:
-    """One bottleneck: ``subject`` is what is hurt (a service, pool, stream, provider or
-    process), ``first_t`` .. ``last_t`` the seconds it showed, ``seconds`` how many of them
-    it held, ``detail`` the numbers in words; ``peak``/``total``/``share`` the same numbers
-    for machines (per second, over the run, share of the service's answers)."""
-
-    kind: HintKind
-    subject: str
-    first_t: int
-    seconds: int
-    detail: str
-    service: str | None = None
-    replica: str | None = None
-    phase: str | None = None  # of the run at first_t: baseline, ramp, spike, ramp-down, steady
-    last_t: int | None = None
-    peak: float | None = None
-    total: float | None = None
-    share: float | None = None
-
-    @property
-    def makes_inconclusive(self) -> bool:
-        return self.kind is HintKind.GENERATOR_OVERLOADED
-
-
-def phases(run: RunData) -> list[str]:
-    """The phase of every second: ``steady`` when the target never rises, else
-    ``baseline`` / ``ramp`` / ``spike`` / ``ramp-down`` (the comparison's thresholds)."""
-    n = run.duration_s
-    baseline, spike = phase_masks(run, np.zeros(n, dtype=np.bool_))
-    target = s.per_second(run.players, "target_players", n)
-    if n and float(target.max()) <= float(target[0]):
-        return ["steady"] * n
-    peak_seen = np.flatnonzero(spike)
-    first_peak = int(peak_seen[0]) if len(peak_seen) else n
-    names = []
-    for t in range(n):
-        if baseline[t]:
-            names.append("baseline")
-        elif spike[t]:
-            names.append("spike")
-        else:
-            names.append("ramp" if t < first_peak else "ramp-down")
-    return names
-
-
-def _who(service: str, replica: str | None) -> str:
-    return service if replica is None else f"{service} ({replica})"
-
-
-def _when(e: Episode, phase: Sequence[str]) -> str:
-    return f"from t={e.first_t} s ({phase[e.first_t]}) to t={e.last_t} s, {e.seconds} s in all"
-
-
-# -- shedding -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ShedRule:
-    """Refusals a service counts: ``metric`` rows whose labels ``refused`` accepts, as a
-    share of its answers (``answers`` rows whose labels ``answered`` accepts, plus the
-    refusals themselves when ``refusals_uncounted``: they never reached its handlers)."""
-
-    kind: HintKind
-    service: Callable[[str], bool]
-    metric: str
-    refused: Callable[[dict[str, str]], bool]
-    answers: str
-    answered: Callable[[dict[str, str]], bool]
-    what: str
-    refusals_uncounted: bool = False
-
-
-def _any(_: dict[str, str]) -> bool:
-    return True
-
-
-def _outcome(value: str) -> Callable[[dict[str, str]], bool]:
-    return lambda labels: labels.get("outcome") == value
-
-
-SHED_RULES = (
-    ShedRule(
-        HintKind.AUTH_OVERLOADED,
-        lambda name: name == "auth",
-        "auth_logins_per_s",
-        _outcome("overloaded"),
-        "auth_logins_per_s",
-        _any,
-        "logins refused as overloaded (503): password checks beyond its bound",
-    ),
-    ShedRule(
-        HintKind.AUTH_RATE_LIMITING,
-        lambda name: name == "auth",
-        "auth_logins_per_s",
-        _outcome("rate_limited"),
-        "auth_logins_per_s",
-        _any,
-        "logins refused by the rate limit (429)",
-    ),
-    ShedRule(
-        HintKind.GATEWAY_BACKPRESSURE,
-        lambda name: name == "gateway",
-        "gateway_backpressure_rejected_per_s",
-        _any,
-        "http_request_duration_per_s",
-        _any,
-        "requests refused by the in-flight bound (503 + Retry-After)",
-        refusals_uncounted=True,
-    ),
-    ShedRule(
-        HintKind.STUDIO_SHEDDING,
-        lambda name: name.startswith("provider-"),
-        "provider_rejected_per_s",
-        lambda labels: labels.get("code") in ("OVER_CAPACITY", "RATE_LIMITED"),
-        "http_request_duration_per_s",
-        _any,
-        "launches and rounds refused at the door (capacity or rate limit, 429/503)",
-    ),
-)
-
-
-def shedding_hints(run: RunData, rule: ShedRule, phase: Sequence[str]) -> Iterator[BottleneckHint]:
-    metrics, n = run.platform_metrics, run.duration_s
-    answers = per_instance(metrics, rule.answers, n, rule.answered)
-    for (service, replica), refused in per_instance(metrics, rule.metric, n, rule.refused).items():
-        if not rule.service(service):
-            continue
-        e = episode(refused >= SHED_MIN_PER_S)
-        if e is None or e.seconds < SHED_MIN_S:
-            continue
-        inside = slice(e.first_t, e.last_t + 1)
-        total = float(refused[inside].sum())
-        answered = float(answers.get((service, replica), np.zeros(n))[inside].sum())
-        if rule.refusals_uncounted:
-            answered += total
-        share = total / answered if answered > 0 else None
-        peak = float(refused.max())
-        of = f", {share:.0%} of its answers" if share is not None else ""
-        yield BottleneckHint(
-            rule.kind,
-            _who(service, replica),
-            e.first_t,
-            e.seconds,
-            f"{rule.what} {_when(e, phase)}; "
-            f"{total:,.0f} refused, peak {peak:,.0f}/s, "
-            f"mean {total / (e.last_t - e.first_t + 1):,.0f}/s{of}",
-            service=service,
-            replica=replica,
-            phase=phase[e.first_t],
-            last_t=e.last_t,
-            peak=peak,
-            total=total,
-            share=share,
-        )
 
 
 # -- CPU ------------------------------------------------------------------------------------
@@ -258,7 +86,7 @@ def cpu_hints(run: RunData, phase: Sequence[str]) -> Iterator[BottleneckHint]:
             process,
             e.first_t,
             e.seconds,
-            f"{whose} at ≥{PROCESS_CPU:.0f}% of a core {_when(e, phase)} "
+            f"{whose} at ≥{PROCESS_CPU:.0f}% of a core {when(e, phase)} "
             f"(longest {e.longest} s); peak {hot.max():.0f}%, mean {hot.mean():.0f}% "
             "while saturated",
             service=service,
@@ -266,51 +94,6 @@ def cpu_hints(run: RunData, phase: Sequence[str]) -> Iterator[BottleneckHint]:
             phase=phase[e.first_t],
             last_t=e.last_t,
             peak=float(hot.max()),
-        )
-
-
-# -- 5xx answers ----------------------------------------------------------------------------
-
-
-def server_error_hints(
-    run: RunData, phase: Sequence[str], explained: set[tuple[str, str | None]]
-) -> Iterator[BottleneckHint]:
-    """Services answering 5xx at ≥ 1/s (and ≥ 1 % of their answers, when known) for
-    ≥ 3 s; not those in ``explained`` (service, replica), whose shedding they are."""
-    n = run.duration_s
-    for (service, replica), found in sorted(
-        server_errors(run.platform_metrics, n).items(), key=lambda item: str(item[0])
-    ):
-        if (service, replica) in explained:
-            continue
-        errors, answers = found.errors, found.answers
-        mask = errors >= SHED_MIN_PER_S
-        if answers is not None:
-            mask &= errors >= SERVER_ERRORS_MIN_SHARE * answers
-        e = episode(mask)
-        if e is None or e.seconds < SHED_MIN_S:
-            continue
-        inside = slice(e.first_t, e.last_t + 1)
-        total, peak = float(errors[inside].sum()), float(errors.max())
-        answered = float(answers[inside].sum()) if answers is not None else 0.0
-        share = total / answered if answered > 0 else None
-        of = f", {share:.0%} of its answers" if share is not None else ""
-        route = found.top_route(inside)
-        most = f", most on {route}" if route else ""
-        yield BottleneckHint(
-            HintKind.SERVER_ERRORS,
-            _who(service, replica),
-            e.first_t,
-            e.seconds,
-            f"5xx answers ({found.family}) {_when(e, phase)}; {total:,.0f} in all, "
-            f"peak {peak:,.0f}/s{of}{most}",
-            service=service,
-            replica=replica,
-            phase=phase[e.first_t],
-            last_t=e.last_t,
-            peak=peak,
-            total=total,
-            share=share,
         )
 
 
@@ -335,7 +118,7 @@ def pool_hints(run: RunData, phase: Sequence[str]) -> Iterator[BottleneckHint]:
             labels,
             e.first_t,
             e.seconds,
-            f"{_who(service, replica)}: ≥{POOL_SATURATED:.0%} of the pool in use {_when(e, phase)} "
+            f"{who(service, replica)}: ≥{POOL_SATURATED:.0%} of the pool in use {when(e, phase)} "
             f"(longest {e.longest} s); peak {np.nanmax(used):.0f} of {np.nanmax(size):.0f} "
             f"connections, all of them taken for {full} s",
             service=service,
@@ -385,7 +168,7 @@ def breaker_hints(run: RunData, phase: Sequence[str]) -> Iterator[BottleneckHint
                 labels,
                 e.first_t,
                 e.seconds,
-                f"breaker open {_when(e, phase)}",
+                f"breaker open {when(e, phase)}",
                 service="router",
                 phase=phase[e.first_t],
                 last_t=e.last_t,
@@ -401,7 +184,7 @@ def generator_hints(run: RunData, phase: Sequence[str]) -> Iterator[BottleneckHi
             "loadgen",
             e.first_t,
             e.seconds,
-            f"generator CPU ≥{GENERATOR_OVERLOADED_CPU:.0f}% {_when(e, phase)}: "
+            f"generator CPU ≥{GENERATOR_OVERLOADED_CPU:.0f}% {when(e, phase)}: "
             "the measured latency may be the generator's, not the platform's",
             service="loadgen",
             phase=phase[e.first_t],

@@ -34,31 +34,40 @@ def compare(
         ),
     ] = None,
 ) -> None:
-    """Compare two runs: what got worse in B and what got better; exit 1 when B regressed."""
+    """Compare two runs: what got worse in B and what got better, each with its uncertainty;
+    exit 1 when the headline is REGRESSED (docs/comparing.md)."""
     if out is not None:
         probe_folder(out.parent, "--out", keep=True)
-    from spikekit.reports.build import summarise  # pandas/matplotlib only when needed
-    from spikekit.reports.compare import change_text, compare_summaries, write_compare_html
+    # pandas/numpy/matplotlib only when needed
+    from spikekit.reports.compare import (
+        change_text,
+        compare_runs,
+        headline_text,
+        uncertainty_text,
+        write_compare_html,
+    )
 
     for run_dir in (run_a, run_b):
         salvage_killed_run(run_dir)  # a killed run is compared as the aborted run it was
-    comparison = compare_summaries(summarise(run_a), summarise(run_b), tolerance)
+    comparison = compare_runs(run_a, run_b, tolerance)
     try:
         path = write_compare_html(comparison, out or run_b / COMPARE)
     except OSError as error:
         where = "--out" if out is not None else "RUN_B"
         reason = error.strerror or str(error)
         raise ConfigError(f"{where} {out or run_b}: cannot write {COMPARE} ({reason})") from None
-    rows = [[d.label, change_text(d)] for d in comparison.regressions]
-    if rows:
-        console.banner("REGRESSED", f"{len(rows)} regression(s) beyond {tolerance:.0%}", "bad")
-        console.table("Regressions", ["what", "A → B"], rows)
+    top = comparison.headline
+    console.banner(top.word, headline_text(comparison), "bad" if top.regressed else "good")
+    columns = ["what", "A → B", "B − A (uncertainty)"]
+    worse = [[d.label, change_text(d), uncertainty_text(d)] for d in comparison.regressions]
+    if worse:
+        console.table(f"Regressions ({len(worse)})", columns, worse)
     else:
-        console.banner("NO REGRESSION", f"nothing got worse beyond {tolerance:.0%}", "good")
-    better = [[d.label, change_text(d)] for d in comparison.improvements]
-    if better:  # shown, never gating: the exit code is the regressions'
-        console.table(f"Improvements ({len(better)})", ["what", "A → B"], better)
+        console.info(f"No regression beyond {tolerance:.0%}, the floors and the runs' noise.")
+    better = [[d.label, change_text(d), uncertainty_text(d)] for d in comparison.improvements]
+    if better:
+        console.table(f"Improvements ({len(better)})", columns, better)
     else:
-        console.info(f"No improvement beyond {tolerance:.0%}.")
+        console.info(f"No improvement beyond {tolerance:.0%}, the floors and the runs' noise.")
     console.info(f"  {path}")
-    raise typer.Exit(int(ExitCode.FAILED if rows else ExitCode.OK))
+    raise typer.Exit(int(ExitCode.FAILED if top.regressed else ExitCode.OK))

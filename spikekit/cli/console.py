@@ -1,4 +1,5 @@
-"""The only module that imports Rich: every command prints through here.
+"""Every command prints through here, with Rich; the one other user of Rich is the live
+view of a run (a redrawn ``Live`` region: :mod:`spikekit.cli.live_view`, ``live_frame``).
 
 What is printed into a pipe or a file must read back exactly: Rich wraps at 80 columns
 when stdout is not a terminal, so off a terminal nothing goes through Rich's wrapping.
@@ -16,11 +17,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console
-from rich.live import Live
 from rich.markup import escape
 from rich.syntax import Syntax
 from rich.table import Table
-from rich.text import Text
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -105,46 +104,3 @@ def code(text: str, language: str) -> None:
         text.rstrip("\n"), language, theme="ansi_dark", background_color="default", word_wrap=True
     )
     out.print(syntax)
-
-
-class Dashboard:
-    """The live view of a run: a table redrawn each second on a terminal; elsewhere (CI
-    logs) one plain line every ``every_s`` seconds so the log stays readable."""
-
-    def __init__(self, title: str, every_s: int = 10) -> None:
-        self.title = title
-        self.every_s = every_s
-        self.events: list[str] = []
-        self._live: Live | None = None
-        self._last_line = -every_s
-
-    def __enter__(self) -> Dashboard:
-        if out.is_terminal:
-            self._live = Live(Text(self.title), console=out, refresh_per_second=4)
-            self._live.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._live is not None:
-            self._live.__exit__(None, None, None)
-            self._live = None
-
-    def event(self, text: str) -> None:
-        self.events = [*self.events[-5:], text]
-        if self._live is None:
-            out.print(escape(text), soft_wrap=True)
-
-    def update(self, t: int, cells: Sequence[tuple[str, str]]) -> None:
-        if self._live is not None:
-            grid = Table(title=self.title, title_justify="left", show_header=False, box=None)
-            grid.add_column(style="dim")
-            grid.add_column()
-            for name, value in cells:
-                grid.add_row(name, value)
-            for text in self.events:
-                grid.add_row("", Text(text, style="yellow"))
-            self._live.update(grid)
-        elif t - self._last_line >= self.every_s:
-            self._last_line = t
-            line = "  ".join(f"{name} {value}" for name, value in cells)
-            out.print(escape(line), soft_wrap=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
@@ -23,11 +23,13 @@ from spikekit.rundir.journal import (
     FaultWaiting,
     JournalEvent,
 )
-from spikekit.rundir.live import SecondSummary
 from spikekit.scenarios import Scenario
 from spikekit.scenarios.durations import format_duration
 from spikekit.scenarios.target import PlatformTarget, Profile
 from spikekit.scenarios.timeline import timeline
+
+if TYPE_CHECKING:
+    from spikekit.cli.live_view import LiveView
 
 _TONE = {"PASSED": "good", "DEGRADED": "warn", "FAILED": "bad"}
 SCALE = Number(float, min=0, min_open=True, max=100)  # the scenario's own bounds
@@ -145,8 +147,10 @@ def _capacity_plan(scenario: Scenario) -> None:
     )
 
 
-def _subscribe(hooks: RunHooks, dashboard: console.Dashboard) -> None:
+def _subscribe(hooks: RunHooks, dashboard: LiveView) -> None:
     hooks.progress.add_listener(console.progress)
+    hooks.fault_event.add_listener(dashboard.fault_event)  # the active faults it shows
+    hooks.second_elapsed.add_listener(dashboard.second)  # the frame, or a plain line
 
     @hooks.run_started.add_listener
     def _started(started: RunStarted) -> None:
@@ -172,22 +176,6 @@ def _subscribe(hooks: RunHooks, dashboard: console.Dashboard) -> None:
             dashboard.event(
                 f"t={event.t:.0f}s {event.fault_id} not injected: {event.reason} ({why})"
             )
-
-    @hooks.second_elapsed.add_listener
-    def _second(s: SecondSummary) -> None:
-        errors = s.failures / s.requests if s.requests else 0.0
-        dashboard.update(
-            s.t,
-            [
-                ("t", f"{s.t} s"),
-                ("players", f"{s.actual_players:,} / {s.target_players:,}"),
-                ("req/s", f"{s.requests:,}"),
-                ("errors", f"{errors:.1%}"),
-                ("p95", f"{s.p95_ms:.0f} ms"),
-                ("p99", f"{s.p99_ms:.0f} ms"),
-                ("generator cpu", f"{s.generator_cpu_max:.0f} %"),
-            ],
-        )
 
 
 def _show(outcome: RunOutcome) -> None:
@@ -331,7 +319,11 @@ def run(
     _refuse_faults(options)  # before any process starts (the run checks again)
     spike = SpikeRun(options)
     _machine_fit(spike.machine_fit)  # before the dashboard takes the screen
-    with console.Dashboard(f"spikekit run {spike.scenario.name}") as dashboard:
+    from spikekit.cli.live_frame import Plan
+    from spikekit.cli.live_view import LiveView
+
+    plan = Plan.of(spike.scenario, f"spikekit run {spike.scenario.name}")
+    with LiveView(plan) as dashboard:  # redrawn on a terminal; plain lines otherwise
         _subscribe(spike.hooks, dashboard)
         outcome = spike.execute()
     _show(outcome)

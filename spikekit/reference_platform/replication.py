@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import time
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
 import asyncpg
 
-from spikekit.errors import ServiceStartError
+from spikekit.errors import ServiceStartError, StackError
 from spikekit.ports import LOOPBACK
 from spikekit.reference_platform.postgres import (
     PG_BIN,
@@ -117,8 +118,10 @@ class StandbyServer(PostgresServer):
             self.stop()
             raise ServiceStartError(self.name, f"not streaming in {timeout:.0f} s\n{tail}")
 
-    async def set_mode(self, mode: ReplicationMode) -> None:
-        """Make commits on the primary wait for this standby (``sync``) or not."""
+    async def set_mode(self, mode: ReplicationMode, timeout: float = 10.0) -> None:
+        """Make commits on the primary wait for this standby (``sync``) or not; returns once
+        a new session of the primary sees the setting (the reload is asynchronous: the
+        checkpointer then releases commits that were waiting for a standby no longer named)."""
         names = f'"{self.standby_name}"' if mode is ReplicationMode.SYNC else ""
         conn = await asyncpg.connect(self.primary.dsn, timeout=10)
         try:
@@ -126,7 +129,21 @@ class StandbyServer(PostgresServer):
             await conn.execute("SELECT pg_reload_conf()")
         finally:
             await conn.close()
+        deadline = time.monotonic() + timeout
+        while await self._setting("synchronous_standby_names") != names:
+            if time.monotonic() > deadline:
+                raise StackError(
+                    f"{self.standby_name}: the primary did not reload within {timeout:g} s"
+                )
+            await asyncio.sleep(0.05)
         self.mode = mode
+
+    async def _setting(self, name: str) -> str:
+        conn = await asyncpg.connect(self.primary.dsn, timeout=10)
+        try:
+            return str(await conn.fetchval("SELECT current_setting($1)", name))
+        finally:
+            await conn.close()
 
     async def lag(self) -> Lag:
         """The standby's lag from the primary's view (``absent`` when not connected)."""

@@ -1,28 +1,58 @@
-"""Comparison of two runs: deltas of the numbers that matter, regressions beyond a tolerance.
+"""Comparison of two runs: deltas of the figures that matter, each with its direction and
+its uncertainty, and a headline that weighs what matters first (docs/comparing.md).
 
-A number that is worse when higher regresses when ``b > a * (1 + tolerance)`` and
-the difference exceeds a small absolute floor (1 ms, 0.1 % error rate, 1 s), so
-that noise around zero is not flagged. An SLO met in A and failed in B, a fault
-recovered in A and not in B, an audit that passed in A and failed in B, a fault
-that hurt more endpoints in B than in A, and a worse verdict are regressions
-whatever the tolerance.
+A figure regresses only when it got worse beyond all three of:
 
-Improvements mirror regressions: a number improves when ``a > b * (1 + tolerance)``
-beyond the same floor, and the opposite transitions (failed → met, not recovered →
-recovered, audit failed → passed, fewer endpoints hurt, a better verdict) are
-improvements. They are shown, never gate: the exit code depends on regressions only.
+- the **tolerance** (relative: worse by more than ``tolerance`` of A's value);
+- an absolute **floor** per kind of figure (:data:`FLOOR`: 5 ms, 0.2 percentage points,
+  more than the 1 s resolution of the seconds, any whole count), so that noise around
+  zero is not flagged;
+- the run's own **noise**, where the figure has per-second data (phase p95, p99 and error
+  rates, the overall error rate): the 95 % block-bootstrap interval of ``B − A``
+  (:mod:`spikekit.reports.compare_stats`) must lie wholly on the worse side of zero.
+
+Improvements mirror regressions. Each figure has a direction (:class:`Better`): most are
+better lower; a fault's time to detect — injection to the platform's first SLO breach — is
+better *higher* (the platform held its SLOs longer), and no breach at all is best; the
+launch success rate is better higher. Pass/fail transitions (an SLO met → failed, a fault
+recovered → not, the audit passed → failed, a better or worse verdict) flag whatever the
+tolerance.
+
+The headline (:func:`headline`) is decided by the first of verdict, wallet audit,
+unrecovered faults and overall error rate that changed: a run that went from FAILED to
+DEGRADED with a clean audit is IMPROVED, its smaller regressions still listed. Only when
+those four are unchanged do the other figures decide: any regression → REGRESSED, else any
+improvement → IMPROVED, else NO REGRESSION. The exit code is 1 for REGRESSED only.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from enum import StrEnum
 from pathlib import Path
 
+from spikekit.analysis.analyse import analyse
+from spikekit.analysis.rundir import load_run
+from spikekit.reports.compare_stats import (
+    SEED,
+    RunNoise,
+    delta_interval,
+    run_noise,
+    why_no_interval,
+)
+from spikekit.reports.compare_text import change_text, headline_text, uncertainty_text, values
 from spikekit.reports.html import environment
-from spikekit.reports.summary import FaultSummary, Phase, Summary
+from spikekit.reports.summary import FaultSummary, Phase, Summary, build_summary
 
 VERDICT_RANK = {"PASSED": 0, "DEGRADED": 1, "FAILED": 2}
-FLOOR = {"ms": 1.0, "ratio": 0.001, "s": 1.0, "rank": 0.5, "count": 0.5}
+FLOOR = {"ms": 5.0, "ratio": 0.002, "s": 1.0, "rank": 0.5, "count": 0.5}
+#: The figures that decide the headline, most important first.
+HEADLINE_TIERS = ("verdict", "wallet audit", "unrecovered faults", "overall error rate")
+
+
+class Better(StrEnum):
+    LOWER = "lower"
+    HIGHER = "higher"
 
 
 @dataclass(frozen=True)
@@ -34,10 +64,25 @@ class Delta:
     regression: bool
     note: str = ""
     improvement: bool = False
+    better: Better = Better.LOWER
+    #: the 95 % interval of B − A from the runs' per-second data; None: the floor alone
+    interval: tuple[float, float] | None = None
+    #: why there is no interval (shown with the floor)
+    without_interval: str = "no per-second data"
 
     @property
     def change(self) -> float | None:
         return None if self.a is None or self.b is None else self.b - self.a
+
+
+@dataclass(frozen=True)
+class Headline:
+    word: str  # "REGRESSED", "IMPROVED" or "NO REGRESSION"
+    decided_by: str | None  # the tier's label, "other figures", or None (nothing changed)
+
+    @property
+    def regressed(self) -> bool:
+        return self.word == "REGRESSED"
 
 
 @dataclass(frozen=True)
@@ -55,21 +100,71 @@ class RunComparison:
     def improvements(self) -> list[Delta]:
         return [d for d in self.deltas if d.improvement]
 
+    @property
+    def headline(self) -> Headline:
+        return headline(self.deltas)
 
-def _worse(a: float | None, b: float | None, unit: str, tolerance: float) -> bool:
+
+def headline(deltas: list[Delta]) -> Headline:
+    """The first headline tier that changed decides; then any other regression; then any
+    other improvement (module docstring)."""
+    by_label = {d.label: d for d in deltas}
+    for tier in HEADLINE_TIERS:
+        delta = by_label.get(tier)
+        if delta is not None and delta.regression:
+            return Headline("REGRESSED", tier)
+        if delta is not None and delta.improvement:
+            return Headline("IMPROVED", tier)
+    if any(d.regression for d in deltas):
+        return Headline("REGRESSED", "other figures")
+    if any(d.improvement for d in deltas):
+        return Headline("IMPROVED", "other figures")
+    return Headline("NO REGRESSION", None)
+
+
+def _beyond(x: float, y: float, unit: str, tolerance: float) -> bool:
+    """``y`` is above ``x`` by more than the tolerance and the floor."""
+    return y > x * (1 + tolerance) and y - x > FLOOR[unit]
+
+
+@dataclass(frozen=True)
+class _Context:
+    tolerance: float
+    noise: tuple[RunNoise, RunNoise] | None
+
+
+def _number(
+    ctx: _Context,
+    label: str,
+    unit: str,
+    a: float | None,
+    b: float | None,
+    better: Better = Better.LOWER,
+) -> Delta:
+    interval = delta_interval(*ctx.noise, label) if ctx.noise is not None else None
+    why = why_no_interval(*ctx.noise, label) if ctx.noise is not None else "no per-second data"
     if a is None or b is None:
-        return False
-    return b > a * (1 + tolerance) and b - a > FLOOR[unit]
-
-
-def _number(label: str, unit: str, a: float | None, b: float | None, tolerance: float) -> Delta:
+        return Delta(label, unit, a, b, False, better=better, interval=interval)
+    x, y, judged = a, b, interval
+    complement = unit == "ratio" and better is Better.HIGHER
+    if complement:  # a success rate: judged on its failures, lower is better
+        x, y = 1 - a, 1 - b
+        judged = None if interval is None else (-interval[1], -interval[0])
+    rose, fell = _beyond(x, y, unit, ctx.tolerance), _beyond(y, x, unit, ctx.tolerance)
+    if judged is not None:  # beyond the noise too: the whole interval on one side of 0
+        rose, fell = rose and judged[0] > 0, fell and judged[1] < 0
+    lower_is_better = better is Better.LOWER or complement
+    worse, improved = (rose, fell) if lower_is_better else (fell, rose)
     return Delta(
         label,
         unit,
         a,
         b,
-        _worse(a, b, unit, tolerance),
-        improvement=_worse(b, a, unit, tolerance),
+        worse,
+        improvement=improved,
+        better=better,
+        interval=interval,
+        without_interval=why,
     )
 
 
@@ -99,133 +194,186 @@ def _hurt(fa: FaultSummary, fb: FaultSummary) -> Delta:
     )
 
 
-def _phase_deltas(name: str, a: Phase | None, b: Phase | None, tolerance: float) -> list[Delta]:
+def _detect(ctx: _Context, fa: FaultSummary, fb: FaultSummary) -> Delta:
+    """Injection to the first SLO breach: later is better (the platform held its SLOs
+    longer), and no breach at all (None) is best."""
+    delta = _number(
+        ctx,
+        f"fault {fa.fault_id}: time to detect",
+        "s",
+        fa.time_to_detect_s,
+        fb.time_to_detect_s,
+        Better.HIGHER,
+    )
+    a, b = fa.time_to_detect_s, fb.time_to_detect_s
+    return _transition(
+        delta,
+        a is None and b is not None,
+        a is not None and b is None,
+        f"{'no breach' if a is None else f'{a} s'} → {'no breach' if b is None else f'{b} s'}",
+    )
+
+
+def _fault_deltas(ctx: _Context, fa: FaultSummary, fb: FaultSummary) -> list[Delta]:
+    name = f"fault {fa.fault_id}"
+    recover = _transition(
+        _number(ctx, f"{name}: time to recover", "s", fa.time_to_recover_s, fb.time_to_recover_s),
+        fa.recovered and not fb.recovered,
+        fb.recovered and not fa.recovered,
+        f"{fa.outcome} → {fb.outcome}",
+    )
+    return [
+        _detect(ctx, fa, fb),
+        _number(
+            ctx, f"{name}: time to mitigate", "s", fa.time_to_mitigate_s, fb.time_to_mitigate_s
+        ),
+        recover,
+        _number(ctx, f"{name}: degraded seconds", "s", fa.degraded_seconds, fb.degraded_seconds),
+        _hurt(fa, fb),
+    ] + (
+        [_number(ctx, f"{name}: failover", "s", fa.failover_s, fb.failover_s)]
+        if fa.fault == "process.kill"
+        else []
+    )
+
+
+def _phase_deltas(ctx: _Context, name: str, a: Phase | None, b: Phase | None) -> list[Delta]:
     if a is None or b is None:
         return []
     return [
-        _number(f"{name} p95", "ms", a.p95_ms, b.p95_ms, tolerance),
-        _number(f"{name} p99", "ms", a.p99_ms, b.p99_ms, tolerance),
-        _number(f"{name} error rate", "ratio", a.error_rate, b.error_rate, tolerance),
+        _number(ctx, f"{name} p95", "ms", a.p95_ms, b.p95_ms),
+        _number(ctx, f"{name} p99", "ms", a.p99_ms, b.p99_ms),
+        _number(ctx, f"{name} error rate", "ratio", a.error_rate, b.error_rate),
     ]
 
 
-def compare_summaries(a: Summary, b: Summary, tolerance: float = 0.1) -> RunComparison:
-    deltas: list[Delta] = []
-    rank_a, rank_b = VERDICT_RANK[a.verdict.verdict], VERDICT_RANK[b.verdict.verdict]
-    deltas.append(
-        Delta(
-            "verdict",
-            "rank",
-            rank_a,
-            rank_b,
-            rank_b > rank_a,
-            f"{a.verdict.verdict} → {b.verdict.verdict}",
-            improvement=rank_b < rank_a,
-        )
-    )
-    deltas += _phase_deltas("baseline", a.phases.baseline, b.phases.baseline, tolerance)
-    deltas += _phase_deltas("spike", a.phases.spike, b.phases.spike, tolerance)
-    deltas.append(
+def _business_deltas(ctx: _Context, a: Summary, b: Summary) -> list[Delta]:
+    ka, kb = a.key_numbers, b.key_numbers
+    return [
         _number(
-            "overall error rate",
+            ctx,
+            "deposit completion p95",
+            "ms",
+            ka.deposit_completion_p95_ms,
+            kb.deposit_completion_p95_ms,
+        ),
+        _number(
+            ctx,
+            "withdrawal completion p95",
+            "ms",
+            ka.withdrawal_completion_p95_ms,
+            kb.withdrawal_completion_p95_ms,
+        ),
+        _number(
+            ctx,
+            "launch success rate",
             "ratio",
-            a.key_numbers.error_rate,
-            b.key_numbers.error_rate,
-            tolerance,
-        )
+            ka.launch_success_rate,
+            kb.launch_success_rate,
+            Better.HIGHER,
+        ),
+        _number(
+            ctx, "round rollback rate", "ratio", ka.round_rollback_rate, kb.round_rollback_rate
+        ),
+        _number(ctx, "unsettled rounds", "count", ka.unsettled_rounds, kb.unsettled_rounds),
+    ]
+
+
+def _verdict(a: Summary, b: Summary) -> Delta:
+    rank_a, rank_b = VERDICT_RANK[a.verdict.verdict], VERDICT_RANK[b.verdict.verdict]
+    return Delta(
+        "verdict",
+        "rank",
+        rank_a,
+        rank_b,
+        rank_b > rank_a,
+        f"{a.verdict.verdict} → {b.verdict.verdict}",
+        improvement=rank_b < rank_a,
     )
+
+
+def _audit(a: Summary, b: Summary) -> Delta:
+    return Delta(
+        "wallet audit",
+        "rank",
+        None,
+        None,
+        a.audit.status != "failed" and b.audit.status == "failed",
+        f"{a.audit.status} → {b.audit.status}",
+        improvement=a.audit.status == "failed" and b.audit.status == "passed",
+    )
+
+
+def _unrecovered(s: Summary) -> int:
+    return s.key_numbers.faults - s.key_numbers.faults_recovered
+
+
+def _slo_deltas(ctx: _Context, a: Summary, b: Summary) -> list[Delta]:
     slos_b = {o.name: o for o in b.slos}
+    deltas = []
     for slo_a in a.slos:
         slo_b = slos_b.get(slo_a.name)
         if slo_b is None:
             continue
         delta = _number(
+            ctx,
             f"SLO {slo_a.name}: seconds breached outside faults",
             "s",
             slo_a.unexcused_breached_seconds,
             slo_b.unexcused_breached_seconds,
-            tolerance,
         )
         worse, better = slo_a.passed and not slo_b.passed, slo_b.passed and not slo_a.passed
         note = f"{'met' if slo_a.passed else 'failed'} → {'met' if slo_b.passed else 'failed'}"
         deltas.append(_transition(delta, worse, better, note))
+    return deltas
+
+
+def compare_summaries(
+    a: Summary,
+    b: Summary,
+    tolerance: float = 0.1,
+    noise: tuple[RunNoise, RunNoise] | None = None,
+) -> RunComparison:
+    """Every compared figure of B against A; ``noise`` (the replicates of A and B) adds
+    the uncertainty, without it every figure is judged on tolerance and floor alone."""
+    ctx = _Context(tolerance, noise)
+    deltas = [
+        _verdict(a, b),
+        _audit(a, b),
+        _number(ctx, "unrecovered faults", "count", _unrecovered(a), _unrecovered(b)),
+        _number(
+            ctx, "overall error rate", "ratio", a.key_numbers.error_rate, b.key_numbers.error_rate
+        ),
+    ]
+    deltas += _phase_deltas(ctx, "baseline", a.phases.baseline, b.phases.baseline)
+    deltas += _phase_deltas(ctx, "spike", a.phases.spike, b.phases.spike)
+    deltas += _business_deltas(ctx, a, b)
+    deltas += _slo_deltas(ctx, a, b)
     faults_b = {f.fault_id: f for f in b.faults}
     for fa in a.faults:
-        fb = faults_b.get(fa.fault_id)
-        if fb is None:
-            continue
-        recover = _number(
-            f"fault {fa.fault_id}: time to recover",
-            "s",
-            fa.time_to_recover_s,
-            fb.time_to_recover_s,
-            tolerance,
-        )
-        recover = _transition(
-            recover,
-            fa.recovered and not fb.recovered,
-            fb.recovered and not fa.recovered,
-            f"{fa.outcome} → {fb.outcome}",
-        )
-        deltas += [
-            _number(
-                f"fault {fa.fault_id}: time to detect",
-                "s",
-                fa.time_to_detect_s,
-                fb.time_to_detect_s,
-                tolerance,
-            ),
-            recover,
-            _number(
-                f"fault {fa.fault_id}: degraded seconds",
-                "s",
-                fa.degraded_seconds,
-                fb.degraded_seconds,
-                tolerance,
-            ),
-            _hurt(fa, fb),
-        ]
-    audit_regressed = a.audit.status != "failed" and b.audit.status == "failed"
-    deltas.append(
-        Delta(
-            "wallet audit",
-            "rank",
-            None,
-            None,
-            audit_regressed,
-            f"{a.audit.status} → {b.audit.status}",
-            improvement=a.audit.status == "failed" and b.audit.status == "passed",
-        )
-    )
+        if (fb := faults_b.get(fa.fault_id)) is not None:
+            deltas += _fault_deltas(ctx, fa, fb)
     return RunComparison(a=a, b=b, tolerance=tolerance, deltas=deltas)
 
 
-def change_text(delta: Delta) -> str:
-    """``A → B`` of a delta for a short table: its note, else both values formatted."""
-    return delta.note or f"{_format(delta.a, delta.unit)} → {_format(delta.b, delta.unit)}"
+def compare_runs(run_a: Path, run_b: Path, tolerance: float = 0.1) -> RunComparison:
+    """Two run directories compared, with the noise of each run's per-second data."""
+    analyses = [analyse(load_run(Path(run))) for run in (run_a, run_b)]
+    noise = (run_noise(analyses[0], SEED), run_noise(analyses[1], SEED + 1))
+    summaries = [build_summary(analysis) for analysis in analyses]
+    return compare_summaries(summaries[0], summaries[1], tolerance, noise)
 
 
-def _format(value: float | None, unit: str) -> str:
-    if value is None:
-        return "\u2013"
-    if unit == "ratio":
-        return f"{value * 100:.2f} %"
-    if unit == "ms":
-        return f"{value:,.0f} ms"
-    if unit == "s":
-        return f"{value:.0f} s"
-    if unit == "count":
-        return f"{value:.0f}"
-    return ""
+__all__ = ["build_compare_html", "change_text", "headline_text", "uncertainty_text"]
 
 
 def build_compare_html(comparison: RunComparison) -> str:
     rows = [
         (
             d.label,
-            _format(d.a, d.unit),
-            _format(d.b, d.unit),
-            _format(d.change, d.unit) if d.unit != "rank" else "",
+            *values(d),
+            uncertainty_text(d),
+            f"{d.better.value} is better" if d.unit != "rank" else "pass/fail",
             d.note,
             "regression" if d.regression else "improved" if d.improvement else "ok",
         )
@@ -234,7 +382,14 @@ def build_compare_html(comparison: RunComparison) -> str:
     return (
         environment()
         .get_template("compare.html.j2")
-        .render(c=comparison, rows=rows, change_text=change_text)
+        .render(
+            c=comparison,
+            top=comparison.headline,
+            headline_text=headline_text(comparison),
+            rows=rows,
+            change_text=change_text,
+            uncertainty_text=uncertainty_text,
+        )
     )
 
 

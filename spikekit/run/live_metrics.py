@@ -41,6 +41,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
@@ -53,7 +54,16 @@ from spikekit.scenarios import SLO, Scenario
 from spikekit.scenarios.shape import Segment, shape_for
 from spikekit.scenarios.stages import Ramp
 
-__all__ = ["ALL", "QUANTILES", "LiveMetrics", "Phase", "phases_of"]
+__all__ = [
+    "ALL",
+    "QUANTILES",
+    "LiveMetrics",
+    "Phase",
+    "SloEstimate",
+    "estimate_slo",
+    "estimate_slos",
+    "phases_of",
+]
 
 ALL = "*"
 #: the quantile label values and the percentile each one is
@@ -82,6 +92,36 @@ def phases_of(scenario: Scenario) -> list[Phase]:
     """The load's stages as phases, in order (``duration_scale`` applied)."""
     segments = shape_for(scenario).curve.segments
     return [Phase(_kind(s), str(i + 1), s.start_s, s.end_s) for i, s in enumerate(segments)]
+
+
+@dataclass(frozen=True)
+class SloEstimate:
+    """One SLO's live estimate: the mean of its metric over its trailing window (NaN when
+    there is no live value) and whether that mean breaches. Shared with the terminal view
+    (:mod:`spikekit.cli.live_frame`), so the screen and ``/metrics`` never disagree."""
+
+    slo: SLO
+    value: float
+    breached: bool
+
+
+def estimate_slo(slo: SLO, window: Iterable[SecondStats], t: int) -> SloEstimate:
+    """The mean over the seconds of ``window`` within ``slo.window_s`` up to second ``t``."""
+    key = slo.signal or slo.endpoint  # a platform signal's live value: its name
+    recent = [s for s in window if s.t > t - slo.window_s]
+    values = [v for s in recent if (v := s.value(slo.metric, key)) is not None]
+    mean = sum(values) / len(values) if values else math.nan
+    if math.isnan(mean):
+        breached = False
+    else:
+        breached = mean < slo.threshold if slo.is_floor else mean > slo.threshold
+    return SloEstimate(slo, mean, breached)
+
+
+def estimate_slos(slos: Iterable[SLO], window: Iterable[SecondStats], t: int) -> list[SloEstimate]:
+    """:func:`estimate_slo` of each SLO, in order (``window``: the last seconds' stats)."""
+    seconds = list(window)
+    return [estimate_slo(slo, seconds, t) for slo in slos]
 
 
 class LiveMetrics:
@@ -204,17 +244,10 @@ class LiveMetrics:
     def _judge(self, stats: SecondStats) -> None:
         """Each SLO's live estimate over its trailing ``window_s`` seconds, and its state."""
         self._window.append(stats)
-        for slo in self.slos:
-            key = slo.signal or slo.endpoint  # a platform signal's live value: its name
-            recent = [s for s in self._window if s.t > stats.t - slo.window_s]
-            values = [v for s in recent if (v := s.value(slo.metric, key)) is not None]
-            mean = sum(values) / len(values) if values else math.nan
-            self.slo_value.labels(slo.name, slo.metric.value).set(mean)
-            if math.isnan(mean):
-                breached = False
-            else:
-                breached = mean < slo.threshold if slo.is_floor else mean > slo.threshold
-            self.slo_breached.labels(slo.name).set(1 if breached else 0)
+        for estimate in estimate_slos(self.slos, self._window, stats.t):
+            slo = estimate.slo
+            self.slo_value.labels(slo.name, slo.metric.value).set(estimate.value)
+            self.slo_breached.labels(slo.name).set(1 if estimate.breached else 0)
 
     def fault_event(self, event: JournalEvent) -> None:
         """Planned: 0; injected: 1; reverted: 0 (a failed revert leaves it at 1: it is on)."""

@@ -329,9 +329,9 @@ class LatencyHistograms:
 
     def seconds(self, endpoint: str, start: int = 0, stop: int | None = None) -> Ints:
         """The seconds in which ``endpoint`` (``"*"``: any) has a row, ascending."""
-        codes = range(len(self.names)) if endpoint == ALL else [self.names.index(endpoint)]
         if endpoint != ALL and endpoint not in self.names:
-            return np.zeros(0, np.int64)
+            return np.zeros(0, np.int64)  # no request of it was answered (an aborted run)
+        codes = range(len(self.names)) if endpoint == ALL else [self.names.index(endpoint)]
         found = []
         for code in codes:
             first, end = int(self._first_row[code]), int(self._end_row[code])

@@ -15,7 +15,6 @@ import json
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,9 +32,9 @@ from spikekit.toxiproxy.client import ToxiproxyClient
 from spikekit.toxiproxy.server import ToxiproxyServer, find_toxiproxy_server
 from tests.conftest import require_toxiproxy
 from tests.e2e.helpers import spikekit
+from tests.e2e.lucky import EXAMPLE, wait_healthy
 from tests.prometheus_server import Prometheus, prometheus_server
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "own-platform"
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 SERIES = {
     "spikekit_players_target",
@@ -64,19 +63,6 @@ class Setup:
     folder: Path
 
 
-def _wait_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "the example server exited"
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=1) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError("the example server never answered /health")
-
-
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
     """Prometheus first (its first scrape comes ~5 s after it starts), then the server and
@@ -91,7 +77,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
         argv = [sys.executable, str(EXAMPLE / "server.py"), "--port", str(port)]
         server = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
         try:
-            _wait_healthy(f"http://127.0.0.1:{port}", server)
+            wait_healthy(f"http://127.0.0.1:{port}", server)
             with ToxiproxyServer(binary, log_file=folder / "toxiproxy.log") as toxiproxy:
                 with ToxiproxyClient(toxiproxy.url) as client:
                     proxy = client.create_proxy(
@@ -163,9 +149,10 @@ def test_a_live_run_is_in_prometheus_with_its_fault_as_a_series(setup: Setup) ->
     assert result.returncode in (0, 1), said
     meta = json.loads((run_dir / META).read_text())
     summary = json.loads((run_dir / SUMMARY).read_text())
-    start, end = meta["started_at"] - 10, meta["ended_at"] + 1
     prom = setup.prometheus
     time.sleep(0.5)  # the last scrape is written to the TSDB's head
+    # up to now: the port closes after the report is written, the last scrape comes then
+    start, end = meta["started_at"] - 10, max(meta["ended_at"] + 1, time.time())
 
     # every series is there, for this run
     names = {

@@ -13,29 +13,19 @@ from __future__ import annotations
 import csv
 import json
 import re
-import subprocess
-import sys
-import time
 import urllib.request
 from collections import Counter
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pytest
-import yaml
 
-from spikekit.ports import free_port
 from spikekit.rundir.journal import FaultInjected, FaultSkipped, FaultWaiting, read_journal
 from spikekit.rundir.layout import ACKED, JOURNAL, SUMMARY, TIMESERIES
 from spikekit.toxiproxy.client import ToxiproxyClient
-from spikekit.toxiproxy.server import ToxiproxyServer, find_toxiproxy_server
-from tests.conftest import require_toxiproxy
 from tests.e2e.helpers import spikekit
+from tests.e2e.lucky import Lucky, lucky_scenario
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "own-platform"
 #: the server's route label → the endpoint name the players give it
 ROUTES = {
     "sessions": "POST /v2/sessions",
@@ -43,84 +33,6 @@ ROUTES = {
     "wallet": "GET /v2/wallets/{wallet}",
     "topups": "POST /v2/topups",
 }
-
-
-@dataclass(frozen=True)
-class Lucky:
-    url: str  # Toxiproxy's listener in front of the server
-    server_url: str  # the server itself (its /metrics, unslowed)
-    toxiproxy: str  # Toxiproxy's API
-    ledger: Path
-    folder: Path
-
-
-def _wait_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "the example server exited"
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=1) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError("the example server never answered /health")
-
-
-@pytest.fixture
-def lucky(tmp_path: Path) -> Iterator[Lucky]:
-    require_toxiproxy()
-    binary = find_toxiproxy_server()
-    assert binary is not None
-    port = free_port()
-    ledger = tmp_path / "lucky-ledger.csv"
-    log = (tmp_path / "server.log").open("wb")
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            str(EXAMPLE / "server.py"),
-            "--port",
-            str(port),
-            "--ledger-file",
-            str(ledger),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        server_url = f"http://127.0.0.1:{port}"
-        _wait_healthy(server_url, server)
-        with ToxiproxyServer(binary, log_file=tmp_path / "toxiproxy.log") as toxiproxy:
-            with ToxiproxyClient(toxiproxy.url) as client:
-                proxy = client.create_proxy(
-                    "lucky-api", listen="127.0.0.1:0", upstream=f"127.0.0.1:{port}"
-                )
-            yield Lucky(f"http://{proxy.listen}", server_url, toxiproxy.url, ledger, tmp_path)
-    finally:
-        server.terminate()  # by its PID: the process this fixture started
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(5)
-        log.close()
-
-
-def _scenario(
-    lucky: Lucky, example: str, change: Callable[[dict[str, Any]], None] | None = None
-) -> Path:
-    """The example scenario against this test's server, ledger and (absolute) locustfile,
-    with ``change`` applied to its data."""
-    data = yaml.safe_load((EXAMPLE / example).read_text())
-    if change is not None:
-        change(data)
-    data["target"]["url"] = lucky.url
-    data["target"]["ledger"]["file"] = str(lucky.ledger)
-    if "locustfile" in data.get("players", {}):
-        data["players"]["locustfile"] = str(EXAMPLE / data["players"]["locustfile"])
-    path = lucky.folder / example
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
 
 
 def _server_counts(lucky: Lucky) -> Counter[str]:
@@ -190,7 +102,7 @@ def _unacked(run_dir: Path, kind: str) -> int:
 
 
 def test_a_locustfile_plays_the_example_api_under_a_network_fault(lucky: Lucky) -> None:
-    run_dir = _run(lucky, _scenario(lucky, "scenario-locustfile.yaml"))
+    run_dir = _run(lucky, lucky_scenario(lucky, "scenario-locustfile.yaml"))
     summary = _check_run(lucky, run_dir)
     kinds = {json.loads(line)["kind"] for line in (run_dir / ACKED).read_text().splitlines()}
     assert "win" in kinds  # the locustfile acknowledges payouts too
@@ -253,7 +165,9 @@ def _check_never_steady(lucky: Lucky, run_dir: Path, summary: dict[str, Any]) ->
 def test_declarative_journeys_play_the_example_api_under_a_network_fault(lucky: Lucky) -> None:
     """Also the steady-state gate in a real run: a scenario-wide default the platform can
     never meet, one fault skipped by it, and slow-api opted out of it (``none``)."""
-    run_dir = _run(lucky, _scenario(lucky, "scenario-journeys.yaml", _a_default_gate_never_steady))
+    run_dir = _run(
+        lucky, lucky_scenario(lucky, "scenario-journeys.yaml", _a_default_gate_never_steady)
+    )
     summary = _check_run(lucky, run_dir)
     checks = {c["name"]: c["status"] for c in summary["audit"]["checks"]}
     assert summary["audit"]["status"] == "passed" and checks["acked_applied"] == "passed", checks

@@ -26,6 +26,7 @@ from spikekit.analysis.synthetic import (
     write_synthetic_run,
 )
 from spikekit.reports.build import build_report
+from spikekit.reports.compare import compare_runs, write_compare_html
 
 from .devtools import Chromium, require_browser
 
@@ -42,7 +43,20 @@ RUN = SyntheticRun(
     lost_tx_ids=(tx_id(1),),
     duplicated_tx_ids=(tx_id(8),),
 )
-FAILED_RED = "rgb(181, 43, 39)"  # .FAILED in the report's stylesheet
+FAILED_RED = "rgb(181, 43, 39)"
+WIDTHS = (1280, 1400, 1920)  # common desktop widths, CSS pixels
+
+# how wide the page and each table are laid out: a table fits the page's content box, or
+# sits in its own horizontal scroll container (``.scroll``) that does
+TABLES = """(() => {
+  const page = document.documentElement, body = document.body.getBoundingClientRect();
+  return {page: [page.scrollWidth, page.clientWidth],
+          tables: [...document.querySelectorAll('table')].map(t => {
+            const box = t.closest('.scroll') ?? t, r = box.getBoundingClientRect();
+            return {id: t.id || t.className, right: r.right, body: body.right,
+                    scrolls: box !== t && getComputedStyle(box).overflowX === 'auto'};
+          })};
+})()"""  # .FAILED in the report's stylesheet
 
 # every plot's box, visibility and drawing, as the browser laid it out
 PLOTS = """[...document.querySelectorAll('svg, img, canvas')].map(e => {
@@ -118,6 +132,43 @@ def test_report_renders_offline_with_every_plot_visible(browser: Chromium, tmp_p
     ink, colours = _ink(page)
     assert ink > 0.05 and colours >= 16
     print(f"\nreport rendered and checked in {time.perf_counter() - started:.1f} s: {shot}")
+
+
+def _fits(browser: Chromium, url: str) -> list[str]:
+    """What overflows ``url`` at each of :data:`WIDTHS`."""
+    browser.load(url)
+    problems = []
+    for width in WIDTHS:
+        browser.page(
+            "Emulation.setDeviceMetricsOverride",
+            width=width,
+            height=900,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
+        laid = browser.evaluate(TABLES)
+        scroll, client = laid["page"]
+        if scroll > client:
+            problems.append(f"{width} px: the page is {scroll} px wide")
+        for table in laid["tables"]:
+            if table["right"] > table["body"] + 0.5:
+                problems.append(f"{width} px: table {table['id']} overflows ({table})")
+    return problems
+
+
+def test_every_table_fits_the_page_at_common_widths(browser: Chromium, tmp_path: Path) -> None:
+    """The report's faults table once overflowed at 1,400 px: every table of the report
+    and of the comparison page fits, or scrolls inside its own container by design."""
+    failed = write_synthetic_run(tmp_path / "failed", RUN)
+    report = build_report(failed).html
+    slower = (Disturbance(105, 140, latency_factor=10), Disturbance(0, 60, latency_factor=1.5))
+    degraded = write_synthetic_run(
+        tmp_path / "degraded", SyntheticRun(faults=FAULTS, disturbances=slower)
+    )
+    page = write_compare_html(compare_runs(failed, degraded), tmp_path / "compare.html")
+    assert page.read_text().count("<table") >= 3 and report.read_text().count("<table") >= 5
+    for url in (report.resolve().as_uri(), page.resolve().as_uri()):
+        assert _fits(browser, url) == [], url
 
 
 def test_the_browser_sees_a_request_and_a_console_error(browser: Chromium, tmp_path: Path) -> None:

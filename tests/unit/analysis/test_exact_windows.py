@@ -112,3 +112,17 @@ def test_phases_and_blast_radius_use_the_merged_histograms(tmp_path: Path) -> No
     assert hurt.hurt and hurt.breaches[0].startswith("p95 2,00"), hurt.breaches
     old = judge_endpoint(run.timeseries, LOBBY, list(SLOS), 0, N)  # the approximation
     assert not old.hurt
+
+
+def test_an_slo_on_an_endpoint_no_request_reached_has_no_value(tmp_path: Path) -> None:
+    """A run stopped early (Toxiproxy killed at t=3 s in CI) may never have answered an
+    SLO's endpoint: no value, and no error while the report is built."""
+    run = write_run(tmp_path / "run")
+    never = SLO(
+        name="launch p95",
+        metric=SLOMetric.LATENCY_P95,
+        endpoint="POST /api/games/{game}/launch",
+        threshold=THRESHOLD,
+        window_s=WINDOW,
+    )
+    assert np.isnan(evaluate_slo(run, never).values).all()

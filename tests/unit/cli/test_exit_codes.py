@@ -37,6 +37,11 @@ def _passed_run(root: Path) -> Path:
     return write_synthetic_run(root / "passed", SyntheticRun(duration_s=120))
 
 
+def _slower_passed_run(root: Path) -> Path:
+    slower = (Disturbance(0, 60, latency_factor=1.5),)
+    return write_synthetic_run(root / "slower", SyntheticRun(disturbances=slower))
+
+
 def _clean_journal(root: Path) -> Path:
     path = root / "journal.jsonl"
     with Journal(path) as sink:
@@ -88,6 +93,16 @@ CASES: list[tuple[str, Setup, ExitCode]] = [
         "compare regressed",
         lambda t: ["compare", str(_passed_run(t)), str(_failed_run(t))],
         ExitCode.FAILED,
+    ),
+    (
+        "compare improved",
+        lambda t: ["compare", str(_failed_run(t)), str(_passed_run(t))],
+        ExitCode.OK,
+    ),
+    (  # a better verdict decides the headline: its slower baseline is listed, not gating
+        "compare improved with a smaller regression",
+        lambda t: ["compare", str(_failed_run(t)), str(_slower_passed_run(t))],
+        ExitCode.OK,
     ),
     ("compare no such dir", lambda t: ["compare", str(t), str(t / "absent")], ExitCode.USAGE),
     # scenarios

@@ -60,9 +60,9 @@ def test_compare_prints_improvements_and_keeps_the_exit_code(tmp_path: Path) -> 
     result = runner.invoke(app, ["compare", str(bad), str(good)])
     assert result.exit_code == 0, result.output
     output = " ".join(result.output.split())
-    assert "NO REGRESSION" in output and "Improvements" in output
+    assert "IMPROVED" in output and "Improvements" in output
     assert "wallet audit" in output and "failed → passed" in output
-    assert output.index("NO REGRESSION") < output.index("Improvements")
+    assert output.index("IMPROVED") < output.index("Improvements")
 
     cascading = write_synthetic_run(tmp_path / "cascading", cascading_spec())
     contained = write_synthetic_run(tmp_path / "contained", contained_spec())

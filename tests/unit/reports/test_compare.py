@@ -63,6 +63,6 @@ def test_improvements_are_listed_and_do_not_regress(tmp_path: Path) -> None:
     assert improved["fault db-locks: time to recover"].note == "not recovered → no impact"
     assert not any(d.regression and d.improvement for d in comparison.deltas)
     html = build_compare_html(comparison)
-    assert "NO REGRESSION" in html and 'id="improvements"' in html
+    assert "IMPROVED" in html and 'id="improvements"' in html
     assert "failed → passed" in html and ">improved<" in html
     assert compare_summaries(good, bad, 0.1).improvements == []
