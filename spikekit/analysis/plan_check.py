@@ -22,8 +22,8 @@ from spikekit.rundir.plan import CapacityPlanFile, PredictedStep, Span
 NEEDS = (
     "No capacity plan for this run: it needs measured per-request costs of the target, "
     "for the bundled platform `python -m bench --only platform` (capacity.json) before "
-    "the run; for a platform of your own spikekit cannot record per-service costs yet "
-    "(docs/sizing.md)."
+    "the run; for a platform of your own, plan it from a step run of it: `spikekit plan "
+    "SCENARIO --from-run RUN_DIR` (docs/sizing.md)."
 )
 
 

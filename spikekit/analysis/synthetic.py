@@ -102,6 +102,12 @@ class SyntheticRun:
     generator_cpu_percent: float = 40.0
     stream_backlog: bool = False  # stream depth keeps rising from the ramp on
     seed: int = 7
+    #: a step run instead of the ramp: ``(seconds, players)`` held one after the other
+    steps: tuple[tuple[int, int], ...] = ()
+    #: ``(service, metric, CPU ms per request)``: the service's CPU % of a core each
+    #: second, from the second's requests (``process_cpu_percent`` as psutil records it,
+    #: ``scraped_cpu_percent`` as a scrape of ``process_cpu_seconds_total`` does)
+    cpu_ms_per_request: tuple[tuple[str, str, float], ...] = ()
 
 
 def tx_id(index: int) -> str:
@@ -109,6 +115,11 @@ def tx_id(index: int) -> str:
 
 
 def _players(spec: SyntheticRun) -> tuple[np.ndarray, np.ndarray]:
+    if spec.steps:
+        held = np.concatenate([np.full(seconds, players) for seconds, players in spec.steps])
+        target = np.zeros(spec.duration_s, dtype=np.int64)
+        target[: min(len(held), spec.duration_s)] = held[: spec.duration_s]
+        return target, target.copy()
     t = np.arange(spec.duration_s, dtype=np.float64)
     base, peak = spec.baseline_players * spec.scale, spec.peak_players * spec.scale
     lo, hi = spec.ramp[0] * spec.duration_s, max(spec.ramp[1] * spec.duration_s, 1.0)
@@ -218,6 +229,11 @@ def _metrics(spec: SyntheticRun, target: np.ndarray) -> pd.DataFrame:
                 health[int(fault.start_s) : end] = 0.2
         series.append(("router", "breaker_state", f"provider={provider}", state))
         series.append(("router", "provider_health", f"provider={provider}", health))
+    requests = np.round(target * spec.requests_per_player_s / len(spec.endpoints)) * len(
+        spec.endpoints
+    )
+    for service, metric, ms in spec.cpu_ms_per_request:
+        series.append((service, metric, f"process={service}", requests * ms / 10.0))
     frames = [
         pd.DataFrame(
             {"t": t, "service": s, "metric": m, "labels": labels, "value": v.astype(np.float64)}

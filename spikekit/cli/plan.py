@@ -13,6 +13,7 @@ import typer
 from spikekit.cli import console
 from spikekit.cli.params import Number, PathOf, Url
 from spikekit.errors import ConfigError
+from spikekit.plan.from_run import costs_from_run
 from spikekit.plan.measured import bundled_costs, costs_from, peak_of, read_scaling
 from spikekit.plan.model import MeasuredCosts, Plan, make_plan
 from spikekit.plan.sizing import Range
@@ -25,9 +26,9 @@ SCALE = Number(float, min=0, min_open=True, max=100)  # as `spikekit run --scale
 NEEDS = (
     "per-request CPU of every part of the platform, measured on a step run: for the "
     "bundled platform `python -m bench --only platform` (it writes "
-    "spikekit/reference_platform/capacity.json); for a platform of your own a step run "
-    "whose telemetry gives per-service CPU, which spikekit cannot record yet — give "
-    "--costs FILE (the capacity.json format, docs/sizing.md) with your own figures"
+    "spikekit/reference_platform/capacity.json); for a platform of your own --from-run "
+    "RUN_DIR, a step run whose telemetry gives per-service CPU, or --costs FILE (the "
+    "capacity.json format) with your own figures (docs/sizing.md)"
 )
 
 
@@ -47,6 +48,14 @@ def plan(
             parser=PathOf("file"), help="Measured costs (capacity.json format) to plan from."
         ),
     ] = None,
+    from_run: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-run",
+            parser=PathOf("folder"),
+            help="A step run's directory to take the costs from (its knee, per-service CPU).",
+        ),
+    ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
 ) -> None:
     """Say what the scenario's peak needs: cores and replicas per service, PostgreSQL and
@@ -56,7 +65,11 @@ def plan(
     costs exist for the target (the message says what is needed).
     """
     resolved = RunOptions(scenario=scenario, scale=scale).resolve()
-    measured = _measured(resolved, target, costs)
+    if costs is not None and from_run is not None:
+        raise ConfigError("--costs and --from-run: give one of them, not both")
+    measured = (
+        costs_from_run(from_run) if from_run is not None else _measured(resolved, target, costs)
+    )
     result = make_plan(resolved.name, peak_of(resolved, measured), measured)
     if json_output:
         console.print_json(_jsonable(dataclasses.asdict(result)))

@@ -124,9 +124,11 @@ def costs_from(capacity: PlatformCapacity, scaling: ScalingFigures | None) -> Me
 def peak_of(scenario: Scenario, measured: MeasuredCosts) -> Peak:
     """The scenario's peak players and their requests a second, at the answer time the
     platform bench saw (as the dry run's machine check counts them)."""
-    holding = holding_of(read_capacity(), measured.cores, "no bench figure")
+    answer_s = measured.answer_s
+    if answer_s is None:
+        answer_s = holding_of(read_capacity(), measured.cores, "no bench figure").answer_s
     players = int(scenario.peak_players)
-    rps = players * rps_per_player(scenario, holding.answer_s)
+    rps = players * rps_per_player(scenario, answer_s)
     return Peak(players=players, rps=rps, knee_rps=measured.knee_rps)
 
 

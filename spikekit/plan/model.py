@@ -41,6 +41,9 @@ class MeasuredCosts:
     pgbench_commits_per_core: float | None = None
     usl: UslFit | None = None
     usl_part: str | None = None  # the service whose replicas the law was fitted on
+    #: the answer time a player waited per request where the costs were measured (None:
+    #: the bundled platform bench's, from capacity.json)
+    answer_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -104,9 +107,9 @@ def make_plan(
             "to stay as measured at scale (no cache, lock or network effect beyond them)"
         )
     if measured.commits_per_request is None:
-        extrapolated.append("PostgreSQL commits per request: not measured by this bench run")
+        extrapolated.append("PostgreSQL commits per request: not measured where the costs were")
     if measured.redis_commands_per_request is None:
-        extrapolated.append("Redis commands per request: not measured by this bench run")
+        extrapolated.append("Redis commands per request: not measured where the costs were")
     redis = None
     if measured.redis_commands_per_request is not None:
         r = measured.redis_commands_per_request

@@ -13,6 +13,11 @@ One login storm (every player logs in at once; the resilient auth sheds logins a
    (``--toxiproxy``): no psutil, no stack state, no ledger export of ours;
 2. **built-in path**: ``spikekit run`` of the same scenario against a platform it starts.
 
+On the foreign path a short step run follows the storm (two held levels, the same
+Prometheus): ``spikekit plan baseline --from-run`` takes its knee and every service's CPU
+per request from the PromQL telemetry alone (issue 14, "works from a step run against a
+user's own platform").
+
 Two runs rather than one run judged twice, because the foreign path must be exercised end
 to end (target, scrape, SQL ledger, fault); the file stays near two minutes (the built-in
 run is ~60 s, the foreign one ~40 s plus ~12 s to bring the platform up). What is compared:
@@ -62,6 +67,7 @@ from tests.prometheus_server import prometheus_server
 PLAYERS = 300
 ACCOUNTS = 2000
 STORM_S = 6
+STEP_PLAYERS = (15, 30)
 SOLID_S = 5  # a hint held this long is a bottleneck, not the edge of a threshold
 DSN_ENV = "SPIKEKIT_E2E_LEDGER_DSN"
 CPU_KINDS = {HintKind.PROCESS_CPU.value, HintKind.POSTGRES_SATURATED.value}
@@ -150,6 +156,30 @@ QUERIES: dict[str, dict[str, str]] = {
 }
 
 
+def steps(target: dict[str, Any]) -> dict[str, Any]:
+    """A short step run (two held levels) for ``spikekit plan --from-run``."""
+    return {
+        "name": "two-steps",
+        "description": "Two held levels of players, for their costs per request.",
+        "target": target,
+        "population": {"accounts": ACCOUNTS},
+        "load": {
+            "model": "closed",
+            "stages": [
+                {"duration": "3s", "players": STEP_PLAYERS[0]},
+                {"duration": "13s", "players": STEP_PLAYERS[0]},
+                {"duration": "3s", "players": STEP_PLAYERS[1]},
+                {"duration": "13s", "players": STEP_PLAYERS[1]},
+            ],
+        },
+        "think_time": {"min": "500ms", "max": "1s"},
+        "slos": [
+            {"name": "p95", "metric": "latency_p95", "threshold": 2000},
+            {"name": "error rate", "metric": "error_rate", "threshold": 0.05},
+        ],
+    }
+
+
 def scrape_jobs(status: dict[str, Any]) -> dict[str, list[str]]:
     """One Prometheus job per service of ``platform status --json``, its replicas' host:port."""
     jobs: dict[str, list[str]] = {}
@@ -189,8 +219,11 @@ def detached(tmp_path: Path) -> Iterator[dict[str, Any]]:
         assert down.returncode == 0, down.stdout + down.stderr
 
 
-def _foreign_run(status: dict[str, Any], folder: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """Telemetry from a real Prometheus only: it scrapes the services, the run queries it."""
+def _foreign_runs(
+    status: dict[str, Any], folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Any, Any]:
+    """Telemetry from a real Prometheus only: it scrapes the services, the runs query it.
+    The storm, then the step run (it needs no ledger: it is read for its costs)."""
     [gateway] = [s["url"] for s in status["services"] if s["service"] == "gateway"]
     [dsn] = [b["address"] for b in status["backing"] if b["kind"] == "postgres"]
     monkeypatch.setenv(DSN_ENV, dsn)
@@ -198,9 +231,29 @@ def _foreign_run(status: dict[str, Any], folder: Path, monkeypatch: pytest.Monke
     jobs = scrape_jobs(status)
     with prometheus_server(folder / "prometheus", jobs) as prometheus:
         prometheus.wait_for(f"count(up == 1) >= {sum(map(len, jobs.values()))}", timeout=30)
-        scenario = storm({"url": gateway, "ledger": ledger})
-        scenario["telemetry"] = {"prometheus": {"url": prometheus.url, "queries": QUERIES}}
-        return _run(scenario, folder, "--toxiproxy", status["toxiproxy_api"])
+        telemetry = {"prometheus": {"url": prometheus.url, "queries": QUERIES}}
+        scenario = storm({"url": gateway, "ledger": ledger}) | {"telemetry": telemetry}
+        storm_run = _run(scenario, folder / "storm", "--toxiproxy", status["toxiproxy_api"])
+        stepped = steps({"url": gateway}) | {"telemetry": telemetry}
+        return storm_run, _run(stepped, folder / "steps")
+
+
+def _check_the_plan_from_the_step_run(run_dir: Path) -> None:
+    """``spikekit plan --from-run``: the knee and the CPU per request of every service,
+    from the run's PromQL telemetry alone."""
+    result = spikekit("plan", "baseline", "--from-run", str(run_dir), "--json", timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    plan = json.loads(result.stdout)
+    measured = plan["measured"]
+    assert measured["source"].startswith(f"step run {run_dir.name}"), measured["source"]
+    assert measured["knee_players"] in STEP_PLAYERS, measured
+    parts = {p["part"]: p for p in plan["parts"]}
+    # every service of the platform serves its process CPU; PostgreSQL and Redis do not
+    assert {"gateway", "auth", "wallet", "router"} <= set(parts), sorted(parts)
+    assert "postgres" not in parts and "redis" not in parts
+    for part in parts.values():
+        assert part["cores"]["point"] > 0, part
+    assert plan["peak"]["players"] == 8000  # baseline's, at the run's own pace
 
 
 def _verdicts(summary: dict[str, Any]) -> dict[str, bool]:
@@ -253,7 +306,7 @@ def test_the_foreign_path_gives_the_built_in_verdicts_and_hints(
     require_toxiproxy()
     monkeypatch.setenv("SPIKEKIT_PAYMENTS_DECLINE_RATE", "0")  # inherited by both stacks
     with detached(tmp_path) as status:
-        foreign = _foreign_run(status, tmp_path / "foreign", monkeypatch)
+        foreign, stepped = _foreign_runs(status, tmp_path / "foreign", monkeypatch)
     built_in = _run(storm({"profile": "resilient"}), tmp_path / "built-in")  # its own stack
 
     # the audit, through the SQL ledger: every acknowledged transaction applied once
@@ -290,3 +343,4 @@ def test_the_foreign_path_gives_the_built_in_verdicts_and_hints(
         built_in["hints"],
     )
     _check_cpu_within_the_built_in_run(Path(built_in["run_dir"]))
+    _check_the_plan_from_the_step_run(Path(stepped["run_dir"]))
