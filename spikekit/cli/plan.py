@@ -13,7 +13,6 @@ import typer
 from spikekit.cli import console
 from spikekit.cli.params import Number, PathOf, Url
 from spikekit.errors import ConfigError
-from spikekit.plan.from_run import costs_from_run
 from spikekit.plan.measured import bundled_costs, costs_from, peak_of, read_scaling
 from spikekit.plan.model import MeasuredCosts, Plan, make_plan
 from spikekit.plan.sizing import Range
@@ -67,9 +66,13 @@ def plan(
     resolved = RunOptions(scenario=scenario, scale=scale).resolve()
     if costs is not None and from_run is not None:
         raise ConfigError("--costs and --from-run: give one of them, not both")
-    measured = (
-        costs_from_run(from_run) if from_run is not None else _measured(resolved, target, costs)
-    )
+    if from_run is not None:
+        # the analysis (pandas) only here: the container image's runtime has none of it
+        from spikekit.plan.from_run import costs_from_run
+
+        measured = costs_from_run(from_run)
+    else:
+        measured = _measured(resolved, target, costs)
     result = make_plan(resolved.name, peak_of(resolved, measured), measured)
     if json_output:
         console.print_json(_jsonable(dataclasses.asdict(result)))
